@@ -1,0 +1,3 @@
+from sebframe.cli import main
+
+main()

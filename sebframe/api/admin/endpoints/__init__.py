@@ -1,0 +1,1 @@
+"""Resource endpoints of the admin API; importing this package registers them on the shared router."""

@@ -1,0 +1,52 @@
+"""The ASGI application: admin UI, admin API, static files and plugin routes, with start-up hooks."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from sebframe.api.admin import create_admin_api
+from sebframe.core.services import Services
+from sebframe.settings import Settings
+from sebframe.web import STATIC_DIR, create_web_app
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
+    """Build the server. Pass ``services`` to share them (tests); otherwise they are built from settings."""
+    if services is None:
+        services = Services.create(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for plugin_name, result in services.plugins.collect("sebframe_startup", app=app, services=services):
+            if inspect.isawaitable(result):
+                try:
+                    await result
+                except Exception:
+                    log.exception("plugin %s failed in sebframe_startup", plugin_name)
+        try:
+            yield
+        finally:
+            await services.close()
+
+    plugin_routes: list[BaseRoute] = [route for _, route in services.plugins.collect("sebframe_routes")
+                                      if isinstance(route, BaseRoute)]
+    app = Starlette(
+        routes=[
+            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+            Mount("/admin-api/v1", app=create_admin_api(services), name="admin-api"),
+            *plugin_routes,
+            Mount("/", app=create_web_app(services), name="web"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

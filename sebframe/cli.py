@@ -1,0 +1,231 @@
+"""The ``sebframe`` command line: serve, db upgrade, admin create, token create, plugins list, seb ..."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import click
+
+from sebframe.core.errors import SebframeError
+from sebframe.settings import Settings
+
+T = TypeVar("T")
+
+
+def _run(factory: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(factory())  # type: ignore[arg-type]
+    except SebframeError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise click.ClickException(f"invalid settings: {exc}") from None
+
+
+@click.group()
+@click.version_option(package_name="sebframe")
+def cli() -> None:
+    """sebframe: a server for Safe Exam Browser exams."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+# -- db -------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the schema to the latest version."""
+    from sebframe.core.db.migrate import upgrade
+
+    settings = _settings()
+    settings.ensure_data_dir()
+    asyncio.run(upgrade(settings.resolved_database_url, revision))
+    click.echo(f"database at {_redact(settings.resolved_database_url)} is at revision {revision}")
+
+
+# -- serve ----------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--init/--no-init", default=True, show_default=True,
+              help="Migrate the database and, when empty, create the first admin and demo data.")
+@click.option("--demo/--no-demo", default=True, show_default=True, help="Create demo data on first run.")
+def serve(host: str, port: int, workers: int, init: bool, demo: bool) -> None:
+    """Run the server."""
+    import uvicorn
+
+    settings = _settings()
+    settings.ensure_data_dir()
+    settings.resolved_secret_key()  # generate before workers start, so they all share it
+    if init:
+        credentials = asyncio.run(_initialise(settings, demo))
+        url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
+        click.echo(f"sebframe is starting at {url}")
+        if credentials:
+            click.echo("First run: these accounts were created (also in "
+                       f"{settings.data_dir / 'initial-credentials.txt'}):")
+            for credential in credentials:
+                click.echo(f"  {credential.username:<24} {credential.password:<20} {credential.role.label}")
+    uvicorn.run(
+        "sebframe.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,  # sebframe resolves forwarded addresses itself (trusted proxies setting)
+        log_level=settings.log_level.lower(),
+    )
+
+
+async def _initialise(settings: Settings, demo: bool) -> list[Any]:
+    from sebframe.core.bootstrap import ensure_initial_data
+    from sebframe.core.db import Database
+    from sebframe.core.db.migrate import upgrade
+
+    await upgrade(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url)
+    try:
+        return await ensure_initial_data(database, settings.data_dir, demo=demo)
+    finally:
+        await database.dispose()
+
+
+# -- admin / token --------------------------------------------------------------------------------
+
+
+@cli.group()
+def admin() -> None:
+    """SEB Server administrator accounts."""
+
+
+@admin.command("create")
+@click.option("--username", default="admin", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--institution", "institution_name", default="Default Institution", show_default=True)
+def admin_create(username: str, password: str, institution_name: str) -> None:
+    """Create a SEB Server administrator (and its institution if missing)."""
+    from sebframe.core.accounts.schemas import MIN_PASSWORD_LENGTH, USERNAME_PATTERN
+
+    if not USERNAME_PATTERN.match(username):
+        raise click.ClickException("the username must be 3-255 letters, digits or . _ @ + -")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+    async def create() -> None:
+        from sqlalchemy.exc import IntegrityError
+
+        from sebframe.core.bootstrap import create_admin
+        from sebframe.core.db import Database
+
+        settings = _settings()
+        database = Database(settings.resolved_database_url)
+        try:
+            await create_admin(database, username, password, institution_name=institution_name)
+        except IntegrityError:
+            raise click.ClickException(f"a user named {username!r} exists already") from None
+        finally:
+            await database.dispose()
+
+    asyncio.run(create())
+    click.echo(f"SEB Server administrator {username!r} created")
+
+
+@cli.group()
+def token() -> None:
+    """Admin API bearer tokens."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None, help="Default: never expires.")
+def token_create(username: str, name: str, expires_days: int | None) -> None:
+    """Print a new admin-API bearer token for USERNAME."""
+
+    async def create() -> str:
+        from sebframe.core.accounts.auth import AuthService
+        from sebframe.core.db import Database
+
+        database = Database(_settings().resolved_database_url)
+        try:
+            expires = timedelta(days=expires_days) if expires_days else None
+            plain, _ = await AuthService(database).create_token(username, name=name, expires_in=expires)
+            return plain
+        finally:
+            await database.dispose()
+
+    click.echo(_run(create))
+
+
+# -- plugins --------------------------------------------------------------------------------------
+
+
+@cli.group()
+def plugins() -> None:
+    """Installed plugins."""
+
+
+@plugins.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins_list(as_json: bool) -> None:
+    """Show the loaded plugins, what they provide, and any that failed to load."""
+    from sebframe.core.plugins import PluginRegistry
+
+    registry = PluginRegistry.load(_settings())
+    infos = registry.installed()
+    if as_json:
+        click.echo(json.dumps({
+            "plugins": [_as_dict(info) for info in infos],
+            "failures": [_as_dict(failure) for failure in registry.failures],
+        }, indent=2))
+        return
+    for info in infos:
+        origin = "built-in" if info.builtin else f"{info.distribution or '?'} {info.version or ''}".strip()
+        click.echo(f"{info.name:<28} {origin:<32} {', '.join(info.hooks)}")
+    for failure in registry.failures:
+        click.echo(f"FAILED {failure.name} ({failure.stage}): {failure.error}", err=True)
+
+
+def _as_dict(item: Any) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in item.__slots__}
+
+
+def _redact(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+    return url
+
+
+def _add_plugin_commands() -> None:
+    try:
+        from sebframe.core.plugins import PluginRegistry
+
+        PluginRegistry.load(Settings()).collect("sebframe_register_commands", cli=cli)
+    except Exception as exc:  # a broken plugin or bad settings must not break --help
+        logging.getLogger(__name__).warning("plugin commands not loaded: %s", exc)
+
+
+def main() -> None:
+    _add_plugin_commands()
+    cli()

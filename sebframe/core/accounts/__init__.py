@@ -1,0 +1,1 @@
+"""Institutions, user accounts, roles and privileges, sign-in, API tokens and the user activity log."""

@@ -1,0 +1,43 @@
+"""The one object handlers reach services through; built once per app (or CLI command)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sebframe.core.accounts.activity_log import ActivityLogService
+from sebframe.core.accounts.auth import AuthService
+from sebframe.core.accounts.institutions import InstitutionService
+from sebframe.core.accounts.users import UserService
+from sebframe.core.db import Database
+from sebframe.core.plugins import PluginRegistry
+from sebframe.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    plugins: PluginRegistry
+    institutions: InstitutionService
+    users: UserService
+    auth: AuthService
+    activity_log: ActivityLogService
+
+    @classmethod
+    def create(cls, settings: Settings, plugins: PluginRegistry | None = None) -> Services:
+        db = Database(settings.resolved_database_url)
+        if plugins is None:
+            plugins = PluginRegistry.load(settings)
+        return cls(
+            settings=settings,
+            db=db,
+            plugins=plugins,
+            institutions=InstitutionService(db),
+            users=UserService(db, registration_enabled=settings.registration_enabled),
+            auth=AuthService(db, max_failures=settings.login_max_failures,
+                             lockout_seconds=settings.login_lockout_seconds),
+            activity_log=ActivityLogService(db),
+        )
+
+    async def close(self) -> None:
+        await self.db.dispose()

@@ -1,0 +1,115 @@
+"""Server settings, read from the environment (prefix ``SEBFRAME_``) and the data directory."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Unset secrets are generated once and kept in the data directory."""
+
+    model_config = SettingsConfigDict(env_prefix="SEBFRAME_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the embedded database and keys live.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is SQLite in the data directory. "
+        "postgresql://, mysql:// and mariadb:// URLs get their async driver added.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs sessions and encrypts secrets at rest; generated on first run."
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses/CIDRs whose X-Forwarded-For/Forwarded headers are believed.",
+    )
+    registration_enabled: bool = Field(default=True, description="Allow self-registration as exam supporter.")
+    session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
+    https_only_cookies: bool = Field(default=False, description="Mark session cookies Secure (behind TLS).")
+    login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins before a lockout.")
+    login_lockout_seconds: int = Field(default=300, ge=1)
+    disable_plugins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated plugin names not to load."
+    )
+    load_entrypoint_plugins: bool = Field(default=True, description="Load installed plugin distributions.")
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    log_level: str = "INFO"
+
+    @field_validator("trusted_proxies", "disable_plugins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted proxy {entry!r} is not an IP address or CIDR network") from exc
+        return value
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return normalise_database_url(self.database_url or f"sqlite:///{self.data_dir.resolve() / 'sebframe.db'}")
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or the one generated on first run and stored (mode 0600) in the data dir."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.ensure_data_dir() / SECRET_KEY_FILE
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "mysql": "mysql+aiomysql",
+    "mariadb": "mysql+aiomysql",
+}
+
+
+def normalise_database_url(url: str) -> str:
+    """Add the async driver to a plain URL so operators can write ``postgresql://…``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"database URL {url!r} has no scheme")
+    if "+" in scheme:
+        return url
+    driver = _ASYNC_DRIVERS.get(scheme)
+    if driver is None:
+        raise ValueError(f"unsupported database {scheme!r}; use sqlite, postgresql or mariadb/mysql")
+    url = f"{driver}://{rest}"
+    if driver == "mysql+aiomysql" and "charset=" not in url:
+        url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+    return url

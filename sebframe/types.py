@@ -1,0 +1,356 @@
+"""The typed surface plugins implement: descriptors yielded by registration hooks, and adapter protocols.
+
+Registration hooks are sync and cheap; they yield these frozen descriptors. Anything that does I/O lives
+behind a descriptor in an adapter with async methods, built per configured instance (an LMS setup, a
+proctoring service setting) by the descriptor's factory. Indicator computations are pure and sync: they
+run on the ping path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    import httpx
+
+
+def _normalised(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ValueError("a plugin descriptor needs a non-empty name")
+    return name
+
+
+# -- common values -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionTestResult:
+    """Outcome of testing a configured integration; ``message`` is shown to the admin as it is."""
+
+    ok: bool
+    message: str = ""
+    error_kind: str | None = None  # e.g. "dns", "refused", "tls", "unauthorized", "api", "timeout"
+
+    @classmethod
+    def success(cls, message: str = "connection works") -> ConnectionTestResult:
+        return cls(True, message)
+
+    @classmethod
+    def failure(cls, kind: str, message: str) -> ConnectionTestResult:
+        return cls(False, message, kind)
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationContext:
+    """What an adapter factory gets for one configured instance (an LMS setup, a proctoring setting)."""
+
+    instance_id: int
+    institution_id: int
+    url: str
+    settings: BaseModel  # validated with the descriptor's ``settings_model``; secrets already decrypted
+    http: httpx.AsyncClient  # shared client, with the instance's proxy and timeouts applied
+
+
+# -- LMS course access ---------------------------------------------------------------------------
+
+
+class LmsFeature(StrEnum):
+    COURSE_API = "COURSE_API"
+    SEB_RESTRICTION = "SEB_RESTRICTION"
+    COURSE_RECOVERY = "COURSE_RECOVERY"
+    LMS_FULL_INTEGRATION = "LMS_FULL_INTEGRATION"
+
+
+@dataclass(frozen=True, slots=True)
+class QuizData:
+    """An LMS-neutral course or quiz; ``id`` is unique within one LMS setup."""
+
+    id: str
+    name: str
+    start_time: datetime | None
+    end_time: datetime | None
+    start_url: str
+    description: str = ""
+    course_id: str | None = None
+    additional: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class QuizFilter:
+    name: str | None = None
+    start_from: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExamineeAccount:
+    id: str
+    name: str | None = None
+    username: str | None = None
+    email: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        if not self.name or self.name == self.id:
+            return self.id
+        return f"{self.name} ({self.id})"
+
+
+@dataclass(frozen=True, slots=True)
+class Chapter:
+    id: str
+    name: str
+
+
+@runtime_checkable
+class LmsAdapter(Protocol):
+    """Course access for one LMS setup (mirrors SEB Server's CourseAccessAPI)."""
+
+    async def test(self) -> ConnectionTestResult: ...
+
+    async def find_quizzes(self, quiz_filter: QuizFilter) -> list[QuizData]: ...
+
+    async def get_quizzes(self, ids: Sequence[str]) -> list[QuizData]:
+        """Quizzes by id; unknown ids are left out, not an error."""
+        ...
+
+    async def get_examinee(self, user_session_id: str) -> ExamineeAccount: ...
+
+    async def get_course_chapters(self, course_id: str) -> list[Chapter]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LmsType:
+    """An LMS a plugin can talk to, e.g. ``OPEN_EDX``; yielded by ``sebframe_lms_types``."""
+
+    name: str
+    display_name: str
+    settings_model: type[BaseModel]
+    create_adapter: Callable[[IntegrationContext], LmsAdapter]
+    features: frozenset[LmsFeature] = frozenset({LmsFeature.COURSE_API})
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", _normalised(self.name).upper())
+
+
+# -- SEB restriction on the LMS ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SebRestriction:
+    """What the LMS enforces: Config Keys, Browser Exam Keys and LMS-specific properties."""
+
+    config_keys: tuple[str, ...] = ()
+    browser_exam_keys: tuple[str, ...] = ()
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_restricting(self) -> bool:
+        return bool(self.config_keys or self.browser_exam_keys)
+
+
+@runtime_checkable
+class RestrictionApi(Protocol):
+    """SEB restriction of quizzes on one LMS setup (mirrors SEB Server's SEBRestrictionAPI)."""
+
+    async def test(self) -> ConnectionTestResult: ...
+
+    async def get(self, quiz: QuizData) -> SebRestriction | None: ...
+
+    async def apply(self, quiz: QuizData, restriction: SebRestriction) -> SebRestriction:
+        """Create or update the restriction; returns what the LMS now holds."""
+        ...
+
+    async def release(self, quiz: QuizData) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RestrictionField:
+    """An LMS-specific restriction property shown in the restriction dialog (e.g. Open edX paths)."""
+
+    name: str
+    label: str
+    choices: tuple[str, ...] = ()  # empty: free text
+    multiple: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RestrictionType:
+    """The SEB restriction API for one LMS type; yielded by ``sebframe_restriction_apis``."""
+
+    lms_type: str
+    create_api: Callable[[IntegrationContext], RestrictionApi]
+    fields: tuple[RestrictionField, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lms_type", _normalised(self.lms_type).upper())
+
+
+# -- indicators ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    value: float
+    color: str  # hex RGB without '#', as SEB Server stores it
+
+
+@dataclass(frozen=True, slots=True)
+class ClientEventView:
+    """A client log event as indicators see it."""
+
+    type: str  # ERROR_LOG, WARN_LOG, INFO_LOG, DEBUG_LOG, ...
+    text: str
+    numeric_value: float | None
+    server_time_ms: int
+
+
+class IndicatorComputation(Protocol):
+    """Pure and sync: folds events into a value, and reads the value at a moment."""
+
+    def initial_value(self) -> float: ...
+
+    def on_event(self, value: float, event: ClientEventView) -> float: ...
+
+    def current_value(self, value: float, last_ping_ms: int | None, now_ms: int) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorType:
+    """An indicator kind, e.g. ``LAST_PING``; yielded by ``sebframe_indicator_types``."""
+
+    name: str
+    display_name: str
+    create: Callable[[Sequence[str]], IndicatorComputation]  # argument: the indicator's tags
+    inverse: bool = False  # low values are bad (battery, WLAN)
+    uses_tags: bool = False
+    fixed_tags: tuple[str, ...] = ()
+    show_only_when_active: bool = False
+    default_thresholds: tuple[Threshold, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", _normalised(self.name).upper())
+
+
+# -- proctoring ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProctoringRoom:
+    id: str
+    name: str
+    join_url: str
+    data: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ProctoringService(Protocol):
+    async def test(self) -> ConnectionTestResult: ...
+
+    async def create_room(self, name: str, *, exam_id: int) -> ProctoringRoom: ...
+
+    async def join_data(self, room: ProctoringRoom, *, user_name: str, moderator: bool) -> Mapping[str, str]:
+        """Attributes a SEB client or a proctor needs to join (URL, token, ...)."""
+        ...
+
+    async def dispose_room(self, room: ProctoringRoom) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProctoringType:
+    """A meeting service, e.g. ``JITSI_MEET``; yielded by ``sebframe_proctoring_services``."""
+
+    name: str
+    display_name: str
+    settings_model: type[BaseModel]
+    create_service: Callable[[IntegrationContext], ProctoringService]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", _normalised(self.name).upper())
+
+
+# -- connection admission ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionRequest:
+    """A SEB client asking to bind to an exam (handshake) or reporting from a new address."""
+
+    step: str  # "handshake-create", "handshake-update", "handshake-establish", "address-change"
+    institution_id: int
+    exam_id: int | None
+    connection_token: str
+    client_address: str | None
+    user_session_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionDecision:
+    allowed: bool
+    reason: str = ""  # shown to the student when refused
+    code: str | None = None
+
+    @classmethod
+    def allow(cls) -> AdmissionDecision:
+        return cls(True)
+
+    @classmethod
+    def deny(cls, reason: str, code: str | None = None) -> AdmissionDecision:
+        return cls(False, reason, code)
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionCheck:
+    """Called at handshake steps; the first denial refuses the client. Yielded by ``sebframe_admission_checks``."""
+
+    name: str
+    check: Callable[[AdmissionRequest], Awaitable[AdmissionDecision]]
+
+
+# -- web UI --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MenuItem:
+    """An entry of the left menu; ``section`` groups entries under a heading."""
+
+    section: str
+    label: str
+    href: str
+    order: int = 100
+    tooltip: str = ""
+
+
+
+__all__ = [
+    "AdmissionCheck",
+    "AdmissionDecision",
+    "AdmissionRequest",
+    "Chapter",
+    "ClientEventView",
+    "ConnectionTestResult",
+    "ExamineeAccount",
+    "IndicatorComputation",
+    "IndicatorType",
+    "IntegrationContext",
+    "LmsAdapter",
+    "LmsFeature",
+    "LmsType",
+    "MenuItem",
+    "ProctoringRoom",
+    "ProctoringService",
+    "ProctoringType",
+    "QuizData",
+    "QuizFilter",
+    "RestrictionApi",
+    "RestrictionField",
+    "RestrictionType",
+    "SebRestriction",
+    "Threshold",
+]

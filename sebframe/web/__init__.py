@@ -1,0 +1,67 @@
+"""The server-rendered admin UI (Jinja2 + htmx): a Starlette sub-application with sessions and CSRF checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sebframe.core.errors import NotFound, PermissionDenied
+from sebframe.core.services import Services
+from sebframe.web.csrf import CrossOriginProtectionMiddleware
+from sebframe.web.pages import LoginRequired, login_redirect, render
+from sebframe.web.templating import create_templates
+from sebframe.web.views import routes
+
+STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "sebframe_session"
+
+
+def create_web_app(services: Services) -> Starlette:
+    plugin_dirs = [Path(item) for _, item in services.plugins.collect("sebframe_template_dirs")]
+    templates = create_templates(plugin_dirs)
+    services.plugins.collect("sebframe_prepare_jinja_environment", env=templates.env)
+    settings = services.settings
+    app = Starlette(
+        routes=routes(),
+        middleware=[
+            Middleware(CrossOriginProtectionMiddleware),
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.resolved_secret_key(),
+                session_cookie=SESSION_COOKIE,
+                max_age=settings.session_max_age_seconds,
+                same_site="lax",
+                https_only=settings.https_only_cookies,
+            ),
+        ],
+        exception_handlers={
+            LoginRequired: _login_required,
+            NotFound: _not_found,
+            PermissionDenied: _forbidden,
+            404: _not_found,
+        },
+    )
+    app.state.services = services
+    app.state.templates = templates
+    return app
+
+
+async def _login_required(request: Request, _exc: Exception) -> Response:
+    if request.headers.get("hx-request"):
+        return Response(status_code=401, headers={"HX-Redirect": "/login"})
+    return login_redirect(request)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    message = getattr(exc, "message", None) or "The page or entity does not exist, or you may not see it."
+    return await render(request, "error.html", {"title": "Not found", "message": message}, status_code=404)
+
+
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    message = getattr(exc, "message", "You may not do this.")
+    return await render(request, "error.html", {"title": "Not allowed", "message": message}, status_code=403)

@@ -1,0 +1,27 @@
+"""The admin UI's left menu, registered through the same hook plugins use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sebframe.core.accounts.actor import Actor, Scope
+from sebframe.core.accounts.roles import EntityType, Privilege
+from sebframe.hookspecs import hookimpl
+from sebframe.types import MenuItem
+
+SECTIONS = ("Institution", "SEB Configuration", "LMS Setup", "Exam Administration", "Monitoring", "Account")
+
+
+@hookimpl
+def sebframe_menu_items(actor: Actor) -> Iterator[MenuItem]:
+    if actor.scope(Privilege.READ, EntityType.INSTITUTION) == Scope.OVERALL:
+        yield MenuItem("Institution", "Institutions", "/institutions", 10, "All institutions of this server")
+    elif actor.may(Privilege.MODIFY, EntityType.INSTITUTION, institution_id=actor.institution_id):
+        yield MenuItem("Institution", "Institution", f"/institutions/{actor.institution_id}", 10,
+                       "Your institution")
+    if actor.scope(Privilege.READ, EntityType.USER_ACCOUNT) >= Scope.INSTITUTION:
+        yield MenuItem("Institution", "User Accounts", "/users", 20, "User accounts and their roles")
+    if actor.scope(Privilege.READ, EntityType.USER_ACTIVITY_LOG) != Scope.NONE:
+        yield MenuItem("Monitoring", "User Logs", "/activity", 90, "Who changed what, and when")
+    yield MenuItem("Account", "My Account", f"/users/{actor.user_id}", 10, "Your account settings")
+    yield MenuItem("Account", "Change Password", f"/users/{actor.user_id}/password", 20)

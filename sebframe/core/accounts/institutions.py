@@ -137,13 +137,17 @@ class InstitutionService:
                             institution.name, institution_id=institution.id)
         return institution
 
-    async def remove_logo(self, actor: Actor, institution_id: int) -> None:
+    async def set_logo(self, actor: Actor, institution_id: int, logo: bytes | None) -> Institution:
+        """Replace the logo (PNG or JPEG), or remove it with ``None``."""
+        mime = logo_mime_type(logo) if logo is not None else None
         async with self.db.transaction() as session:
             institution = await self._visible(session, actor, institution_id)
             self._require(actor, Privilege.MODIFY, institution)
-            institution.logo, institution.logo_mime_type = None, None
+            institution.logo, institution.logo_mime_type = logo, mime
             record_activity(session, actor, Activity.MODIFY, EntityType.INSTITUTION, institution.id,
-                            institution.name, "logo removed", institution_id=institution.id)
+                            institution.name, "logo replaced" if logo else "logo removed",
+                            institution_id=institution.id)
+        return institution
 
     async def deactivation_report(self, actor: Actor, institution_id: int) -> DeactivationReport:
         async with self.db.read() as session:

@@ -204,6 +204,15 @@ def plugins_list(as_json: bool) -> None:
         click.echo(f"FAILED {failure.name} ({failure.stage}): {failure.error}", err=True)
 
 
+def _add_seb_commands() -> None:
+    from sebframe.core.sebconfig.cli import seb_cli
+
+    cli.add_command(seb_cli)
+
+
+_add_seb_commands()
+
+
 def _as_dict(item: Any) -> dict[str, Any]:
     return {name: getattr(item, name) for name in item.__slots__}
 

@@ -97,11 +97,13 @@ class PluginRegistry:
         manager = ExtensionManager(
             namespace=ENTRY_POINT_GROUP, invoke_on_load=False, on_load_failure_callback=on_failure
         )
+        # stevedore's cached entry points do not know their distribution; importlib.metadata does.
+        owners = {ep.name: ep.dist for ep in metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.dist}
         for extension in manager:
             if extension.name in set(disabled):
                 log.info("plugin %s is disabled by configuration", extension.name)
                 continue
-            dist = getattr(extension.entry_point, "dist", None)
+            dist = owners.get(extension.name)
             if dist is not None:
                 self.distributions[extension.name] = (dist.metadata["Name"], dist.version)
             self._register(extension.plugin, extension.name, builtin=False)

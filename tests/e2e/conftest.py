@@ -1,0 +1,101 @@
+"""Real-browser tests: a live server in a thread and Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from sebframe.app import create_app
+from sebframe.core.bootstrap import create_admin
+from sebframe.core.db import Database
+from sebframe.core.db.base import Base
+from sebframe.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+ADMIN_PASSWORD = "admin-password-1"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _clear(database_url: str) -> None:
+    engine = create_async_engine(database_url)
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(delete(table))
+    await engine.dispose()
+
+
+async def _seed_admin(database_url: str) -> None:
+    db = Database(database_url)
+    await create_admin(db, "admin", ADMIN_PASSWORD, institution_name="Server Operations")
+    await db.dispose()
+
+
+@pytest.fixture
+def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    asyncio.run(_clear(database_url))
+    asyncio.run(_seed_admin(database_url))
+    settings = Settings(database_url=database_url, data_dir=tmp_path / "data", secret_key="browser-test-secret-key",
+                        load_entrypoint_plugins=False)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                           proxy_headers=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        asyncio.run(_clear(database_url))
+
+
+@pytest.fixture
+def browser_page() -> Iterator[object]:
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("SEBFRAME_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()

@@ -36,6 +36,7 @@ def _settings() -> Settings:
 def cli() -> None:
     """sebframe: a server for Safe Exam Browser exams."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 # -- db -------------------------------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""The sebframe command line against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from sebframe.cli import cli
+from sebframe.core.accounts.auth import AuthService
+from sebframe.core.db import Database
+from sebframe.core.db.base import Base
+
+
+async def _clear(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(delete(table))
+    await engine.dispose()
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    asyncio.run(_clear(database_url))
+    yield {"SEBFRAME_DATABASE_URL": database_url, "SEBFRAME_DATA_DIR": str(tmp_path / "data"),
+           "SEBFRAME_LOAD_ENTRYPOINT_PLUGINS": "false"}
+    asyncio.run(_clear(database_url))
+
+
+async def _token_user(url: str, token: str) -> str | None:
+    db = Database(url)
+    try:
+        actor = await AuthService(db).actor_for_token(token)
+        return actor.username if actor else None
+    finally:
+        await db.dispose()
+
+
+def test_db_upgrade_admin_create_and_token_create(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
+    created = runner.invoke(cli, ["admin", "create", "--username", "root-admin", "--password", "long-enough-1"],
+                            env=env)
+    assert created.exit_code == 0, created.output
+    again = runner.invoke(cli, ["admin", "create", "--username", "root-admin", "--password", "long-enough-1"],
+                          env=env)
+    assert again.exit_code == 1 and "exists already" in again.output
+    issued = runner.invoke(cli, ["token", "create", "root-admin", "--name", "ci"], env=env)
+    assert issued.exit_code == 0, issued.output
+    token = issued.output.strip()
+    assert token.startswith("sbf_")
+    assert asyncio.run(_token_user(env["SEBFRAME_DATABASE_URL"], token)) == "root-admin"
+
+
+def test_token_for_unknown_user_is_a_clear_error(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["token", "create", "nobody"], env=env)
+    assert result.exit_code == 1 and "no user account named 'nobody'" in result.output
+
+
+def test_short_admin_password_is_refused(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["admin", "create", "--password", "short"], env=env)
+    assert result.exit_code == 1 and "at least 8 characters" in result.output
+
+
+def test_plugins_list(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["plugins", "list", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    listing = json.loads(result.output)
+    assert {"name": "sebframe.web.menu", "builtin": True}.items() <= listing["plugins"][0].items()
+    assert listing["failures"] == []

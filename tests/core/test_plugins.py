@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sebframe import hookimpl
 from sebframe.core.plugins import PluginConflict, PluginRegistry
 from sebframe.settings import Settings
+from sebframe.testing import registry_with
 from sebframe.types import LmsType, MenuItem
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugin-hooks.md"
@@ -59,7 +60,7 @@ def test_core_works_with_no_plugin_installed() -> None:
 
 
 def test_descriptor_names_are_normalised_and_collected() -> None:
-    registry = PluginRegistry.load(load_entrypoints=False, extra_plugins=[GoodPlugin()])
+    registry = registry_with(GoodPlugin())
     assert list(registry.lms_types()) == ["GOOD_LMS"]
     assert registry.get_lms_type("GOOD_LMS").display_name == "Good_Lms"
 

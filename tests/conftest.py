@@ -113,7 +113,9 @@ class Factory:
 
     services: Services
 
-    async def institution(self, name: str = "ETH", *, active: bool = True, url_suffix: str | None = None) -> Institution:
+    async def institution(
+        self, name: str = "ETH", *, active: bool = True, url_suffix: str | None = None
+    ) -> Institution:
         async with self.services.db.transaction() as session:
             institution = Institution(name=name, active=active, url_suffix=url_suffix)
             session.add(institution)

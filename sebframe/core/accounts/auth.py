@@ -99,7 +99,8 @@ class AuthService:
         if not name.strip() or len(name) > 255:
             raise ValidationFailed({"name": "give the token a name of 1 to 255 characters"})
         async with self.db.transaction() as session:
-            user = (await session.execute(select(UserAccount).where(UserAccount.username == username))).scalar_one_or_none()
+            statement = select(UserAccount).where(UserAccount.username == username)
+            user = (await session.execute(statement)).scalar_one_or_none()
             if user is None:
                 raise NotFound(f"no user account named {username!r}")
             if not user.active:

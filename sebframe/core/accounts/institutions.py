@@ -122,20 +122,53 @@ class InstitutionService:
         return institution
 
     async def update(
-        self, actor: Actor, institution_id: int, data: InstitutionInput, *, logo: bytes | None = None
+        self,
+        actor: Actor,
+        institution_id: int,
+        data: InstitutionInput,
+        *,
+        logo: bytes | None = None,
+        remove_logo: bool = False,
+        activate: bool = False,
     ) -> Institution:
+        """Save name and suffix; optionally replace (``logo``) or drop (``remove_logo``) the logo and
+        activate in the same transaction ("Save and Activate" of the edit form)."""
         mime = logo_mime_type(logo) if logo is not None else None
         async with self.db.transaction() as session:
             institution = await self._visible(session, actor, institution_id)
             self._require(actor, Privilege.MODIFY, institution)
+            if activate and not institution.active:
+                self._require(actor, Privilege.WRITE, institution)
             await self._check_unique(session, data, exclude_id=institution.id)
             institution.name = data.name
             institution.url_suffix = data.url_suffix
+            message = ""
             if logo is not None:
                 institution.logo, institution.logo_mime_type = logo, mime
+                message = "logo replaced"
+            elif remove_logo and institution.logo_mime_type is not None:
+                institution.logo, institution.logo_mime_type = None, None
+                message = "logo removed"
             record_activity(session, actor, Activity.MODIFY, EntityType.INSTITUTION, institution.id,
-                            institution.name, institution_id=institution.id)
+                            institution.name, message, institution_id=institution.id)
+            if activate and not institution.active:
+                institution.active = True
+                record_activity(session, actor, Activity.ACTIVATE, EntityType.INSTITUTION, institution.id,
+                                institution.name, institution_id=institution.id)
         return institution
+
+    async def current_logo(self, actor: Actor, institution_id: int) -> tuple[bytes, str] | None:
+        """The logo of an institution the actor may see, active or not (preview in the edit form)."""
+        async with self.db.read() as session:
+            institution = await self._visible(session, actor, institution_id)
+            row = (
+                await session.execute(
+                    select(Institution.logo, Institution.logo_mime_type).where(Institution.id == institution.id)
+                )
+            ).one()
+        if row.logo is None or row.logo_mime_type is None:
+            return None
+        return row.logo, row.logo_mime_type
 
     async def set_logo(self, actor: Actor, institution_id: int, logo: bytes | None) -> Institution:
         """Replace the logo (PNG or JPEG), or remove it with ``None``."""

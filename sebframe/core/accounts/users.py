@@ -39,6 +39,21 @@ class DeletionReport:
     kept: list[tuple[str, list[Dependent]]]  # owned entities that stay without owner
 
 
+@dataclass(frozen=True, slots=True)
+class UserActions:
+    """What an actor may do with one user account; screens enable their actions by it.
+
+    The service methods enforce the same rules; this only answers the question without trying.
+    """
+
+    edit: bool
+    edit_roles: bool
+    move_institution: bool
+    change_password: bool
+    set_active: bool
+    delete: bool
+
+
 class UserService:
     def __init__(self, db: Database, *, registration_enabled: bool = True) -> None:
         self.db = db
@@ -137,7 +152,9 @@ class UserService:
 
     # -- modify --------------------------------------------------------------------------------
 
-    async def update(self, actor: Actor, user_id: int, data: UserUpdate) -> UserAccount:
+    async def update(self, actor: Actor, user_id: int, data: UserUpdate, *, activate: bool = False) -> UserAccount:
+        """Change the given fields; ``activate`` also activates the account in the same transaction
+        ("Save and Activate" of the edit form of an inactive account)."""
         changes = data.model_dump(exclude_unset=True)
         async with self.db.transaction() as session:
             user = await self._visible(session, actor, user_id)
@@ -170,28 +187,33 @@ class UserService:
                 user.email = changes["email"]
             record_activity(session, actor, Activity.MODIFY, EntityType.USER_ACCOUNT, user.id, user.username,
                             ", ".join(sorted(changes)), institution_id=user.institution_id)
+            if activate and not user.active:
+                await self._set_active(session, actor, user, True)
         return user
 
     async def set_active(self, actor: Actor, user_id: int, active: bool) -> UserAccount:
         async with self.db.transaction() as session:
             user = await self._visible(session, actor, user_id)
-            self._require(actor, Privilege.WRITE, user)
-            if user.id == actor.user_id:
-                raise ValidationFailed({"active": "you cannot activate or deactivate your own account"})
-            if active:
-                institution = await session.get(Institution, user.institution_id)
-                if institution is not None and not institution.active:
-                    raise ValidationFailed(
-                        {"active": f"institution {institution.name!r} is inactive; activate it first"}
-                    )
-            if user.active != active:
-                user.active = active
-                if not active:
-                    user.security_stamp += 1  # signs the user out everywhere
-                record_activity(session, actor, Activity.ACTIVATE if active else Activity.DEACTIVATE,
-                                EntityType.USER_ACCOUNT, user.id, user.username,
-                                institution_id=user.institution_id)
+            await self._set_active(session, actor, user, active)
         return user
+
+    async def _set_active(self, session: AsyncSession, actor: Actor, user: UserAccount, active: bool) -> None:
+        self._require(actor, Privilege.WRITE, user)
+        if user.id == actor.user_id:
+            raise ValidationFailed({"active": "you cannot activate or deactivate your own account"})
+        if active:
+            institution = await session.get(Institution, user.institution_id)
+            if institution is not None and not institution.active:
+                raise ValidationFailed(
+                    {"active": f"institution {institution.name!r} is inactive; activate it first"}
+                )
+        if user.active != active:
+            user.active = active
+            if not active:
+                user.security_stamp += 1  # signs the user out everywhere
+            record_activity(session, actor, Activity.ACTIVATE if active else Activity.DEACTIVATE,
+                            EntityType.USER_ACCOUNT, user.id, user.username,
+                            institution_id=user.institution_id)
 
     async def change_password(self, actor: Actor, user_id: int, data: PasswordChange) -> UserAccount:
         """Own change needs the old password; an admin changing another's confirms with their own."""
@@ -249,6 +271,30 @@ class UserService:
         return DeletionReport(user.id, user.username, option, deleted, kept)
 
     # -- rules ---------------------------------------------------------------------------------
+
+    @classmethod
+    def actions_for(cls, actor: Actor, user: UserAccount) -> UserActions:
+        """The actions the privilege rules allow ``actor`` on ``user`` (a visible account)."""
+
+        def allowed(privilege: Privilege) -> bool:
+            try:
+                cls._require(actor, privilege, user)
+            except PermissionDenied:
+                return False
+            return True
+
+        is_self = user.id == actor.user_id
+        edit = allowed(Privilege.MODIFY)
+        admin_of_user = actor.may(Privilege.WRITE, EntityType.USER_ACCOUNT, institution_id=user.institution_id)
+        write_other = not is_self and allowed(Privilege.WRITE)
+        return UserActions(
+            edit=edit,
+            edit_roles=edit and admin_of_user,
+            move_institution=edit and actor.may(Privilege.WRITE, EntityType.USER_ACCOUNT, institution_id=None),
+            change_password=edit and (is_self or admin_of_user),
+            set_active=write_other,
+            delete=write_other,
+        )
 
     @staticmethod
     def _visible_statement(actor: Actor):  # type: ignore[no-untyped-def]

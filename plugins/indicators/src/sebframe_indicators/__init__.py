@@ -1,0 +1,1 @@
+"""SEB Server's monitoring indicators as a sebframe plugin."""

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="Signs sessions and encrypts secrets at rest; generated on first run."
     )
+    old_secret_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated previous secret keys, still used to read secrets stored before a rotation.",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated addresses/CIDRs whose X-Forwarded-For/Forwarded headers are believed.",
@@ -47,7 +51,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     log_level: str = "INFO"
 
-    @field_validator("trusted_proxies", "disable_plugins", mode="before")
+    @field_validator("trusted_proxies", "disable_plugins", "old_secret_keys", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

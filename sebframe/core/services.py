@@ -10,6 +10,7 @@ from sebframe.core.accounts.institutions import InstitutionService
 from sebframe.core.accounts.users import UserService
 from sebframe.core.db import Database
 from sebframe.core.plugins import PluginRegistry
+from sebframe.core.secrets import SecretBox
 from sebframe.settings import Settings
 
 
@@ -18,6 +19,7 @@ class Services:
     settings: Settings
     db: Database
     plugins: PluginRegistry
+    secrets: SecretBox
     institutions: InstitutionService
     users: UserService
     auth: AuthService
@@ -32,6 +34,7 @@ class Services:
             settings=settings,
             db=db,
             plugins=plugins,
+            secrets=SecretBox(settings.resolved_secret_key(), settings.old_secret_keys),
             institutions=InstitutionService(db),
             users=UserService(db, registration_enabled=settings.registration_enabled),
             auth=AuthService(db, max_failures=settings.login_max_failures,

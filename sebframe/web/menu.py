@@ -19,7 +19,8 @@ def sebframe_menu_items(actor: Actor) -> Iterator[MenuItem]:
     elif actor.may(Privilege.MODIFY, EntityType.INSTITUTION, institution_id=actor.institution_id):
         yield MenuItem("Institution", "Institution", f"/institutions/{actor.institution_id}", 10,
                        "Your institution")
-    if actor.scope(Privilege.READ, EntityType.USER_ACCOUNT) >= Scope.INSTITUTION:
+    # Without user-account write privilege only "My Account" is shown (seed: "User Accounts").
+    if actor.scope(Privilege.WRITE, EntityType.USER_ACCOUNT) >= Scope.INSTITUTION:
         yield MenuItem("Institution", "User Accounts", "/users", 20, "User accounts and their roles")
     if actor.scope(Privilege.READ, EntityType.USER_ACTIVITY_LOG) != Scope.NONE:
         yield MenuItem("Monitoring", "User Logs", "/activity", 90, "Who changed what, and when")

@@ -66,7 +66,8 @@ def client_address(request: Request) -> str:
 
 
 def flash(request: Request, text: str, kind: str = "success") -> None:
-    request.session.setdefault(SESSION_FLASH, []).append([kind, text])
+    # Assign (not append in place): Starlette writes the session cookie only when an item is set.
+    request.session[SESSION_FLASH] = [*request.session.get(SESSION_FLASH, []), [kind, text]]
 
 
 def redirect(url: str) -> RedirectResponse:

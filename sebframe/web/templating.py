@@ -17,9 +17,8 @@ CORE_TEMPLATES = Path(__file__).parent / "templates"
 
 def create_templates(plugin_dirs: Iterable[Path] = ()) -> Jinja2Templates:
     core = jinja2.FileSystemLoader(CORE_TEMPLATES)
-    loader = jinja2.ChoiceLoader(
-        [jinja2.FileSystemLoader([str(path) for path in plugin_dirs]), core, jinja2.PrefixLoader({"default": core}, ":")]
-    )
+    plugins = jinja2.FileSystemLoader([str(path) for path in plugin_dirs])
+    loader = jinja2.ChoiceLoader([plugins, core, jinja2.PrefixLoader({"default": core}, ":")])
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["localtime"] = localtime
     env.filters["localtime_text"] = localtime_text
@@ -63,7 +62,9 @@ def localtime(value: datetime | None, timezone: str = "UTC") -> Markup:
         return Markup('<time datetime="{iso}">{text} UTC</time>').format(
             iso=utc.isoformat(), text=utc.strftime("%Y-%m-%d %H:%M:%S")
         )
-    return Markup('<time datetime="{iso}">{local} <small>{zone}</small><br><small class="utc">{utc} UTC</small></time>').format(
+    return Markup(
+        '<time datetime="{iso}">{local} <small>{zone}</small><br><small class="utc">{utc} UTC</small></time>'
+    ).format(
         iso=utc.isoformat(),
         local=local.strftime("%Y-%m-%d %H:%M:%S"),
         zone=escape(local.tzname() or timezone),

@@ -186,9 +186,8 @@ class InstitutionService:
         async with self.db.read() as session:
             institution = await self._visible(session, actor, institution_id)
             self._require(actor, Privilege.WRITE, institution)
-            count = (
-                await session.execute(select(func.count()).select_from(self._affected_users(institution_id)))
-            ).scalar_one()
+            affected = self._affected_users(institution_id).subquery()
+            count = (await session.execute(select(func.count()).select_from(affected))).scalar_one()
         return DeactivationReport(institution.id, institution.name, count)
 
     async def set_active(self, actor: Actor, institution_id: int, active: bool) -> DeactivationReport | None:

@@ -29,15 +29,59 @@
     const table = row.closest("table");
     table.querySelectorAll("tr.selected").forEach(function (other) { other.classList.remove("selected"); });
     row.classList.add("selected");
-    document.querySelectorAll("[data-row-action]").forEach(function (action) {
-      const template = action.dataset.rowAction;
-      const id = row.dataset.id;
-      if (action.tagName === "A") action.href = template.replace("{id}", id);
-      else action.closest("form").action = template.replace("{id}", id);
-      action.removeAttribute("aria-disabled");
-      action.classList.remove("disabled");
-      if (action.tagName === "BUTTON") action.disabled = false;
+    selectRow(row);
+  });
+
+  // Does the row have the flags an action asks for ("active", "!active editable", ...)?
+  function rowMatches(row, when) {
+    if (!when) return true;
+    const flags = (row.dataset.flags || "").split(/\s+/);
+    return when.split(/\s+/).every(function (flag) {
+      return flag.charAt(0) === "!" ? flags.indexOf(flag.slice(1)) < 0 : flags.indexOf(flag) >= 0;
     });
+  }
+
+  // Point the row actions of the action pane at the selected row; show only those that apply to it.
+  function selectRow(row) {
+    document.querySelectorAll("[data-row-action]").forEach(function (action) {
+      const target = action.dataset.rowAction.replace("{id}", encodeURIComponent(row.dataset.id));
+      const holder = action.tagName === "BUTTON" ? action.closest("form") : action;
+      const usable = rowMatches(row, action.dataset.rowWhen);
+      holder.hidden = !usable && !!action.dataset.rowWhen;
+      if (action.tagName === "A") {
+        if (usable) action.href = target; else action.removeAttribute("href");
+      } else {
+        holder.action = target;
+        action.disabled = !usable;
+      }
+      action.classList.toggle("disabled", !usable);
+      if (usable) action.removeAttribute("aria-disabled"); else action.setAttribute("aria-disabled", "true");
+    });
+  }
+
+  // Keyboard: rows are focusable; Enter opens, Space selects.
+  document.querySelectorAll("tr[data-href]").forEach(function (row) { row.tabIndex = 0; });
+  document.addEventListener("keydown", function (event) {
+    const row = event.target.closest && event.target.closest("tr[data-href]");
+    if (!row || event.target !== row) return;
+    if (event.key === "Enter") window.location.href = row.dataset.href;
+    if (event.key === " ") { event.preventDefault(); row.click(); }
+  });
+
+  // Logo upload: show the chosen image before saving.
+  document.addEventListener("change", function (event) {
+    const input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-logo-preview]")) return;
+    const preview = input.parentElement.querySelector("img.logo-preview.new");
+    if (!preview) return;
+    const file = input.files && input.files[0];
+    if (file && /^image\/(png|jpeg)$/.test(file.type)) {
+      preview.src = URL.createObjectURL(file);
+      preview.hidden = false;
+    } else {
+      preview.hidden = true;
+      preview.removeAttribute("src");
+    }
   });
   document.addEventListener("dblclick", function (event) {
     const row = event.target.closest("tr[data-href]");

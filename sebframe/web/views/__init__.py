@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from sebframe.web.views import auth
+from sebframe.web.views import activity, auth, institutions, users
 
 
 def routes() -> list[BaseRoute]:
-    return [*auth.routes]
+    return [*auth.routes, *institutions.routes, *users.routes, *activity.routes]

@@ -131,16 +131,15 @@ def admin_create(username: str, password: str, institution_name: str) -> None:
         raise click.ClickException(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
 
     async def create() -> None:
-        from sqlalchemy.exc import IntegrityError
-
         from sebframe.core.bootstrap import create_admin
         from sebframe.core.db import Database
+        from sebframe.core.errors import Conflict
 
         settings = _settings()
         database = Database(settings.resolved_database_url)
         try:
             await create_admin(database, username, password, institution_name=institution_name)
-        except IntegrityError:
+        except Conflict:
             raise click.ClickException(f"a user named {username!r} exists already") from None
         finally:
             await database.dispose()

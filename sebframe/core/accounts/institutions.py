@@ -12,7 +12,7 @@ from sebframe.core.accounts.actor import Actor, Scope
 from sebframe.core.accounts.logo import logo_mime_type
 from sebframe.core.accounts.roles import EntityType, Privilege, Role
 from sebframe.core.accounts.schemas import InstitutionInput
-from sebframe.core.db import Database
+from sebframe.core.db import Database, is_valid_id
 from sebframe.core.db.models import Institution, UserAccount, UserRoleGrant
 from sebframe.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
@@ -223,7 +223,7 @@ class InstitutionService:
         )
 
     async def _visible(self, session: AsyncSession, actor: Actor, institution_id: int) -> Institution:
-        institution = await session.get(Institution, institution_id)
+        institution = await session.get(Institution, institution_id) if is_valid_id(institution_id) else None
         if institution is None or not actor.may(Privilege.READ, EntityType.INSTITUTION,
                                                 institution_id=institution.id):
             raise NotFound(f"institution {institution_id} not found")

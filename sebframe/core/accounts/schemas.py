@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from sebframe.core.accounts.roles import Role
+from sebframe.core.db.base import MAX_ID
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9._@+-]{3,255}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -23,6 +24,14 @@ def time_zones() -> tuple[str, ...]:
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        # NUL and lone surrogates cannot be stored by every database driver: refuse them here.
+        if isinstance(value, str) and ("\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)):
+            raise ValueError("contains characters that cannot be stored")
+        return value
 
 
 class InstitutionInput(_Input):
@@ -77,7 +86,7 @@ class _UserFields(_Input):
     _timezone = field_validator("timezone")(_check_timezone)
 
 
-class _NewPassword(BaseModel):
+class _NewPassword(_Input):
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=255)
     confirm_password: str
 
@@ -90,7 +99,7 @@ class _NewPassword(BaseModel):
 
 
 class UserCreate(_UserFields, _NewPassword):
-    institution_id: int | None = None
+    institution_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     roles: list[Role] = Field(default_factory=lambda: [Role.EXAM_SUPPORTER])
     active: bool = True
 
@@ -98,7 +107,7 @@ class UserCreate(_UserFields, _NewPassword):
 class Registration(_UserFields, _NewPassword):
     """Self-registration: always becomes an exam supporter of the chosen active institution."""
 
-    institution_id: int
+    institution_id: int = Field(ge=1, le=MAX_ID)
 
 
 class UserUpdate(_Input):
@@ -109,8 +118,16 @@ class UserUpdate(_Input):
     username: str | None = None
     email: str | None = Field(default=None, max_length=255)
     timezone: str | None = None
-    institution_id: int | None = None
+    institution_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     roles: list[Role] | None = None
+
+    @field_validator("name", "surname", "username", "timezone", "institution_id", "roles", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Absent means "unchanged"; an explicit null would mean "clear", which only e-mail allows.
+        if value is None:
+            raise ValueError("may not be empty")
+        return value
 
     _username = field_validator("username")(lambda v: v if v is None else _check_username(v))
     _email_blank = field_validator("email", mode="before")(_empty_to_none)

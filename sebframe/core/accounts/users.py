@@ -13,7 +13,7 @@ from sebframe.core.accounts.dependencies import USER_DEPENDENCIES, DeleteOption,
 from sebframe.core.accounts.passwords import hash_password, verify_password
 from sebframe.core.accounts.roles import EntityType, Privilege, Role
 from sebframe.core.accounts.schemas import PasswordChange, Registration, UserCreate, UserUpdate
-from sebframe.core.db import Database
+from sebframe.core.db import Database, is_valid_id
 from sebframe.core.db.models import Institution, UserAccount, UserRoleGrant
 from sebframe.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
@@ -312,7 +312,7 @@ class UserService:
 
     @staticmethod
     async def _visible(session: AsyncSession, actor: Actor, user_id: int) -> UserAccount:
-        user = await session.get(UserAccount, user_id)
+        user = await session.get(UserAccount, user_id) if is_valid_id(user_id) else None
         if user is None or not actor.may(Privilege.READ, EntityType.USER_ACCOUNT,
                                          institution_id=user.institution_id, owner_id=user.id):
             raise NotFound(f"user account {user_id} not found")

@@ -24,6 +24,14 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Integer primary keys are 32-bit on every supported database; larger ids cannot exist.
+MAX_ID = 2**31 - 1
+
+
+def is_valid_id(value: int) -> bool:
+    return 0 < value <= MAX_ID
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 

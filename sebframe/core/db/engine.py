@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from sebframe.core.errors import Conflict
 from sebframe.settings import normalise_database_url
 
 
@@ -32,8 +34,15 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                yield session
+        except IntegrityError as exc:
+            # Services check uniqueness first; this is the race where two requests pass that check at once.
+            raise Conflict(
+                "the change clashes with data saved at the same moment (a name or key is already taken); "
+                "reload and try again"
+            ) from exc
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -10,8 +10,17 @@ from pydantic import BaseModel
 from sebframe import __version__
 from sebframe.api.admin.routing import ApiRouter
 
-_PATH_PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+_PATH_PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
+# JSON schema of a path parameter by its Starlette convertor (no convertor means ``str``).
+_CONVERTOR_SCHEMAS: dict[str, dict[str, Any]] = {
+    "int": {"type": "integer", "minimum": 0},
+    "float": {"type": "number"},
+    "uuid": {"type": "string", "format": "uuid"},
+    "path": {"type": "string"},
+    "str": {"type": "string"},
+}
 
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _ERROR_SCHEMA = {
     "type": "object",
     "required": ["error", "message"],
@@ -21,6 +30,10 @@ _ERROR_SCHEMA = {
         "field_errors": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
 
 
 def openapi_document(router: ApiRouter) -> dict[str, Any]:
@@ -40,29 +53,40 @@ def openapi_document(router: ApiRouter) -> dict[str, Any]:
             "summary": endpoint.summary,
             "tags": [endpoint.tag],
             "operationId": endpoint.handler.__name__,
-            "responses": {"4XX": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+            "responses": {"4XX": {"description": "Error", "content": _json(_ERROR_REF)}},
         }
         parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-            for name in _PATH_PARAM.findall(endpoint.path)
+            {"name": name, "in": "path", "required": True,
+             "schema": dict(_CONVERTOR_SCHEMAS.get(convertor or "str", {"type": "string"}))}
+            for name, convertor in _PATH_PARAM.findall(endpoint.path)
         ]
-        parameters += [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-                       for name in endpoint.query]
+        for param in endpoint.query_params():
+            query: dict[str, Any] = {"name": param.name, "in": "query", "required": False,
+                                     "schema": dict(param.schema)}
+            if param.description:
+                query["description"] = param.description
+            parameters.append(query)
         if parameters:
             operation["parameters"] = parameters
         if endpoint.request_model is not None:
-            operation["requestBody"] = {"required": True,
-                                        "content": {"application/json": {"schema": ref(endpoint.request_model)}}}
+            body_schema = ref(endpoint.request_model)
+            operation["requestBody"] = {"required": True, "content": _json(body_schema)}
         elif endpoint.raw_body is not None:
+            media_types = (endpoint.raw_body,) if isinstance(endpoint.raw_body, str) else endpoint.raw_body
             operation["requestBody"] = {"required": True,
-                                        "content": {endpoint.raw_body: {"schema": {"type": "string", "format": "binary"}}}}
+                                        "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                                                    for media in media_types}}
         success: dict[str, Any] = {"description": "OK"}
-        if endpoint.response_model is not None:
+        if endpoint.response_media:
+            success["content"] = {media: {"schema": {"type": "string", "format": "binary"}}
+                                  for media in endpoint.response_media}
+        elif endpoint.response_model is not None:
             schema = ref(endpoint.response_model)
             if endpoint.response_is_page:
-                schema = {"type": "object", "properties": {"items": {"type": "array", "items": schema},
-                          "total": {"type": "integer"}, "page": {"type": "integer"},
-                          "size": {"type": "integer"}, "pages": {"type": "integer"}}}
+                schema = {"type": "object", "required": ["items", "total", "page", "size", "pages"],
+                          "properties": {"items": {"type": "array", "items": schema},
+                                         "total": {"type": "integer"}, "page": {"type": "integer"},
+                                         "size": {"type": "integer"}, "pages": {"type": "integer"}}}
             success["content"] = {"application/json": {"schema": schema}}
         operation["responses"][str(endpoint.status_code)] = success
         if not endpoint.public:
@@ -76,6 +100,7 @@ def openapi_document(router: ApiRouter) -> dict[str, Any]:
         "servers": [{"url": "/admin-api/v1"}],
         "paths": paths,
         "components": {"schemas": schemas,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                                      "description": "a token from `sebframe token create`"}}},
+                       "securitySchemes": {"bearer": {
+                           "type": "http", "scheme": "bearer",
+                           "description": "a token from `sebframe token create`"}}},
     }

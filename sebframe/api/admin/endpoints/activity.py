@@ -1,0 +1,36 @@
+"""The user activity log: who changed what, and when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from sebframe.api.admin.app import router
+from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, services_of
+from sebframe.api.admin.schemas import ActivityOut
+from sebframe.core.accounts.activity import Activity
+from sebframe.core.accounts.actor import Actor
+from sebframe.core.accounts.roles import EntityType
+
+ACTIVITY_QUERY = ListQuery(
+    filters=(
+        Filter("institution_id", "integer"),
+        Filter("username", description="part of the acting user's name"),
+        Filter("activity", "choice", tuple(Activity)),
+        Filter("entity_type", "choice", tuple(EntityType)),
+        Filter("entity_name", description="part of the entity's name"),
+        Filter("from", "datetime", description="entries at or after (ISO 8601; UTC unless an offset)"),
+        Filter("to", "datetime", description="entries at or before"),
+    ),
+    sortable=("at", "username", "activity", "entity_type"),
+    default_sort="-at",
+)
+
+
+@router.get("/activity-log", summary="User activity log entries you may see, newest first",
+            tag="activity-log", response_model=ActivityOut, response_is_page=True,
+            query=ACTIVITY_QUERY.query_params())
+async def list_activity(request: Request, actor: Actor) -> dict[str, Any]:
+    page = await services_of(request).activity_log.list(actor, ACTIVITY_QUERY.parse(request))
+    return page.to_json([out(ActivityOut.of(entry)) for entry in page.items])

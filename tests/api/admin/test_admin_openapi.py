@@ -1,0 +1,158 @@
+"""The OpenAPI document describes every endpoint, its parameters and bodies; responses match it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from sebframe.api.admin.app import router
+from sebframe.api.admin.endpoints.activity import ACTIVITY_QUERY
+from sebframe.api.admin.endpoints.institutions import INSTITUTION_QUERY
+from sebframe.api.admin.endpoints.users import USER_QUERY
+from sebframe.core.accounts.activity_log import ACTIVITY_FILTERS
+from sebframe.core.accounts.institutions import INSTITUTION_FILTERS
+from sebframe.core.accounts.users import USER_FILTERS
+from tests.api.admin.helpers import BASE, PNG, World
+
+pytestmark = pytest.mark.anyio
+
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+@pytest.fixture
+async def document(world: World) -> dict[str, Any]:
+    response = await world.client.get(BASE + "/openapi.json")  # public: no token needed
+    assert response.status_code == 200
+    return response.json()
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _refs(value)]
+    return []
+
+
+async def test_document_structure(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.1")
+    assert document["info"]["title"] and document["info"]["version"]
+    assert document["servers"] == [{"url": "/admin-api/v1"}]
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    operation_ids = []
+    for path, item in document["paths"].items():
+        assert path.startswith("/") and ":" not in path, path  # no Starlette convertors leak out
+        for method, operation in item.items():
+            assert method in METHODS
+            assert operation["summary"] and operation["tags"] and operation["operationId"]
+            assert any(code.startswith("2") for code in operation["responses"])
+            assert "4XX" in operation["responses"]
+            for response in operation["responses"].values():
+                assert response["description"]
+            operation_ids.append(operation["operationId"])
+    assert len(operation_ids) == len(set(operation_ids)), "operationIds must be unique"
+    schemas = document["components"]["schemas"]
+    for ref in _refs(document):
+        assert ref.startswith("#/components/schemas/") and ref.removeprefix("#/components/schemas/") in schemas
+
+
+EXPECTED = {
+    "GET /institutions", "POST /institutions", "GET /institutions/{id}", "PUT /institutions/{id}",
+    "GET /institutions/{id}/logo", "PUT /institutions/{id}/logo", "DELETE /institutions/{id}/logo",
+    "GET /institutions/{id}/deactivation-report", "POST /institutions/{id}/activate",
+    "POST /institutions/{id}/deactivate",
+    "GET /users", "POST /users", "GET /users/{id}", "PATCH /users/{id}", "DELETE /users/{id}",
+    "POST /users/{id}/activate", "POST /users/{id}/deactivate", "PUT /users/{id}/password",
+    "GET /users/{id}/deletion-report",
+    "GET /activity-log", "GET /plugins", "GET /me", "POST /tokens",
+}
+
+
+async def test_every_endpoint_is_documented(document: dict[str, Any]) -> None:
+    documented = {f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item}
+    assert EXPECTED <= documented
+    assert len(documented) == len(router.endpoints)
+    for endpoint in router.endpoints:
+        path = re.sub(r"{(\w+):\w+}", r"{\1}", endpoint.path)
+        operation = document["paths"][path][endpoint.method.lower()]
+        assert operation["operationId"] == endpoint.handler.__name__
+        assert str(endpoint.status_code) in operation["responses"]
+        if not endpoint.public:
+            assert operation["security"] == [{"bearer": []}]
+        if endpoint.request_model is not None or endpoint.raw_body is not None:
+            assert operation["requestBody"]["required"] is True
+        if endpoint.method in ("POST", "PUT", "PATCH") and not path.endswith(("/activate", "/deactivate")):
+            assert "requestBody" in operation, (endpoint.method, path)
+        success = operation["responses"][str(endpoint.status_code)]
+        if endpoint.method != "DELETE" or endpoint.response_model is not None:
+            assert "content" in success, (endpoint.method, path)
+
+
+async def test_every_path_parameter_is_declared(document: dict[str, Any]) -> None:
+    for path, item in document["paths"].items():
+        names = re.findall(r"{(\w+)}", path)
+        for operation in item.values():
+            declared = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert set(declared) == set(names), (path, declared)
+            for name in names:
+                assert declared[name]["required"] is True
+                assert declared[name]["schema"]["type"] == "integer", (path, name)
+            query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+            assert len(query) == len(set(query))
+
+
+@pytest.mark.parametrize(("path", "declared", "service"), [
+    ("/institutions", INSTITUTION_QUERY, INSTITUTION_FILTERS),
+    ("/users", USER_QUERY, USER_FILTERS),
+    ("/activity-log", ACTIVITY_QUERY, ACTIVITY_FILTERS),
+])
+async def test_list_queries_cover_the_service_filters(
+    document: dict[str, Any], path: str, declared: Any, service: tuple[str, ...]
+) -> None:
+    assert {f.name for f in declared.filters} == set(service)
+    params = {p["name"]: p for p in document["paths"][path]["get"]["parameters"]}
+    assert set(params) == {"page", "size", "sort", *service}
+    assert params["page"]["schema"]["type"] == "integer"
+    response = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert set(response["properties"]) == set(response["required"]) == {"items", "total", "page", "size", "pages"}
+
+
+async def test_no_secret_in_any_response_schema(document: dict[str, Any]) -> None:
+    output_schemas = set()
+    for item in document["paths"].values():
+        for operation in item.values():
+            for response in operation["responses"].values():
+                output_schemas.update(ref.rsplit("/", 1)[1] for ref in _refs(response))
+    schemas = document["components"]["schemas"]
+    for name in output_schemas - {"TokenCreated"}:  # the one place a new token is shown, once
+        properties = set(schemas[name].get("properties", {}))
+        assert not {p for p in properties if "password" in p or "hash" in p or "stamp" in p}, name
+
+
+async def test_responses_match_their_declared_models(world: World) -> None:
+    """Call every GET endpoint (and a few others) and validate the body against its declared model."""
+    api = world.api("root")
+    await api.ok("PUT", f"/institutions/{world.a.id}/logo", content=PNG, headers={"Content-Type": "image/png"})
+    ids = {"id": world.a.id}
+    users = {"id": world.users["a-supporter"].id}
+    checked = 0
+    for endpoint in router.endpoints:
+        if endpoint.method != "GET" or "{" in endpoint.path and "{id:int}" not in endpoint.path:
+            continue
+        values = users if endpoint.path.startswith("/users") else ids
+        path = endpoint.path.replace("{id:int}", str(values["id"]))
+        response = await api.get(path)
+        assert response.status_code == endpoint.status_code, (path, response.text)
+        if endpoint.response_media:
+            assert response.headers["content-type"] in endpoint.response_media
+        elif endpoint.response_model is not None:
+            body = response.json()
+            items = body["items"] if endpoint.response_is_page else [body]
+            assert items, path
+            for item in items:
+                endpoint.response_model.model_validate(item)
+        checked += 1
+    assert checked >= 10

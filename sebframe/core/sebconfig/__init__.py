@@ -7,10 +7,30 @@ Typical use::
     seb = decode_seb(data, password="secret")
     seb.settings["startURL"], seb.config_key(), seb.layers
     data = encode_seb(settings, password="secret")
+
+Exam configurations (SEB Server's setting catalogue and value model)::
+
+    catalogue = load_catalogue()                # 393 attributes, views, defaults
+    values = default_values()                   # JSON-serialisable SettingsValues
+    values["allowQuit"] = validate_value(catalogue["allowQuit"], "false")
+    xml = exam_config_xml(values); key = exam_config_key(values)
+    values, warnings = from_plist_dict(decode_seb(data).settings)
 """
 
 from __future__ import annotations
 
+from .catalogue import (
+    VIEWS,
+    Attribute,
+    AttributeType,
+    Catalogue,
+    InlineColumn,
+    Orientation,
+    TitleOrientation,
+    ValueKind,
+    View,
+    load_catalogue,
+)
 from .certificates import Identity, load_certificate, load_identity, public_key_hash
 from .codec import (
     DEFAULT_MAX_SIZE,
@@ -36,36 +56,100 @@ from .errors import (
     UnsupportedFormatError,
     WrongPasswordError,
 )
+from .exam_config import (
+    IGNORED_IMPORT_KEYS,
+    exam_config_file,
+    exam_config_key,
+    exam_config_xml,
+    from_plist_dict,
+    import_exam_config,
+    seb_server_config_key,
+    seb_server_json,
+    to_plist_dict,
+)
 from .plist import PlistValue, parse_plist, serialize_plist
+from .settings import (
+    IMPORTED_PASSWORD_MARKER,
+    SECRET_ATTRIBUTES,
+    Change,
+    Row,
+    SettingsValidationError,
+    SettingsValues,
+    default_row,
+    default_values,
+    diff,
+    format_decimal,
+    is_imported_password,
+    mark_imported_password,
+    parse_inline_table,
+    validate_row,
+    validate_value,
+    validate_values,
+)
 
 __all__ = [
     "DEFAULT_MAX_SIZE",
+    "IGNORED_IMPORT_KEYS",
+    "IMPORTED_PASSWORD_MARKER",
+    "SECRET_ATTRIBUTES",
+    "VIEWS",
+    "Attribute",
+    "AttributeType",
+    "Catalogue",
     "CertificateError",
+    "Change",
     "CompressionError",
     "ConfigPurpose",
     "CorruptFileError",
     "Identity",
     "IdentityPasswordError",
     "IdentityRequiredError",
+    "InlineColumn",
     "InputTooLargeError",
     "IntegrityError",
     "InvalidPlistError",
+    "Orientation",
     "PasswordRequiredError",
     "PlistValue",
+    "Row",
     "SebConfigError",
     "SebFile",
+    "SettingsValidationError",
+    "SettingsValues",
+    "TitleOrientation",
     "UnsupportedFormatError",
+    "ValueKind",
+    "View",
     "WrongPasswordError",
     "config_key",
     "decode_seb",
+    "default_row",
+    "default_values",
+    "diff",
     "encode_seb",
+    "exam_config_file",
+    "exam_config_key",
+    "exam_config_xml",
+    "format_decimal",
+    "from_plist_dict",
     "hash_password",
+    "import_exam_config",
+    "is_imported_password",
+    "load_catalogue",
     "load_certificate",
     "load_identity",
+    "mark_imported_password",
     "package_xml",
+    "parse_inline_table",
     "parse_plist",
     "public_key_hash",
     "seb_json",
+    "seb_server_config_key",
+    "seb_server_json",
     "seb_sort_key",
     "serialize_plist",
+    "to_plist_dict",
+    "validate_row",
+    "validate_value",
+    "validate_values",
 ]

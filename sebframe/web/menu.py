@@ -22,6 +22,18 @@ def sebframe_menu_items(actor: Actor) -> Iterator[MenuItem]:
     # Without user-account write privilege only "My Account" is shown (seed: "User Accounts").
     if actor.scope(Privilege.WRITE, EntityType.USER_ACCOUNT) >= Scope.INSTITUTION:
         yield MenuItem("Institution", "User Accounts", "/users", 20, "User accounts and their roles")
+    if actor.scope(Privilege.READ, EntityType.CONNECTION_CONFIGURATION) != Scope.NONE:
+        yield MenuItem("SEB Configuration", "Connection Configuration", "/connection-configurations", 10,
+                       "Files that connect SEB clients to this server")
+    if actor.scope(Privilege.READ, EntityType.EXAM_CONFIGURATION) != Scope.NONE:
+        yield MenuItem("SEB Configuration", "Exam Configuration", "/exam-configurations", 20,
+                       "SEB settings handed to clients of an exam")
+    if actor.scope(Privilege.READ, EntityType.CONFIGURATION_TEMPLATE) != Scope.NONE:
+        yield MenuItem("SEB Configuration", "Configuration Template", "/configuration-templates", 30,
+                       "Default settings new exam configurations start from")
+    if actor.scope(Privilege.READ, EntityType.CERTIFICATE) != Scope.NONE:
+        yield MenuItem("SEB Configuration", "Certificates", "/certificates", 40,
+                       "Certificates for encrypting connection configurations")
     if actor.scope(Privilege.READ, EntityType.USER_ACTIVITY_LOG) != Scope.NONE:
         yield MenuItem("Monitoring", "User Logs", "/activity", 90, "Who changed what, and when")
     yield MenuItem("Account", "My Account", f"/users/{actor.user_id}", 10, "Your account settings")

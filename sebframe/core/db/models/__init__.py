@@ -8,5 +8,22 @@ from sebframe.core.db.models.accounts import (
     UserAccount,
     UserRoleGrant,
 )
+from sebframe.core.db.models.sebconfig import (
+    Certificate,
+    ConnectionConfiguration,
+    ExamConfiguration,
+    ExamConfigurationRevision,
+)
 
-__all__ = ["ActivityLogEntry", "ApiToken", "Institution", "LoginFailure", "UserAccount", "UserRoleGrant"]
+__all__ = [
+    "ActivityLogEntry",
+    "ApiToken",
+    "Certificate",
+    "ConnectionConfiguration",
+    "ExamConfiguration",
+    "ExamConfigurationRevision",
+    "Institution",
+    "LoginFailure",
+    "UserAccount",
+    "UserRoleGrant",
+]

@@ -20,18 +20,12 @@ from sebframe.web.pages import (
     services_of,
     sign_in_session,
 )
+from sebframe.web.views.common import image_response, path_id, safe_next
 
 
 async def home(request: Request) -> Response:
     actor = await require_actor(request)
     return await render(request, "home.html", {"title": "Welcome", "actor": actor})
-
-
-def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect would let a phishing link bounce through the login.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/"
 
 
 async def login(request: Request) -> Response:
@@ -41,7 +35,7 @@ async def login(request: Request) -> Response:
     context = {
         "title": "Sign in",
         "institution": institution,
-        "next": _safe_next(request.query_params.get("next")),
+        "next": safe_next(request.query_params.get("next"), "/"),
         "username": "",
         "error": None,
         "registration_enabled": services.settings.registration_enabled,
@@ -53,7 +47,7 @@ async def login(request: Request) -> Response:
     form = await request.form()
     data = form_fields(form, "username", "password", "next")
     context["username"] = data.get("username", "")
-    context["next"] = _safe_next(data.get("next"))
+    context["next"] = safe_next(data.get("next"), "/")
     try:
         user = await services.auth.sign_in(data.get("username", ""), data.get("password", ""),
                                            client_address(request))
@@ -107,16 +101,8 @@ async def register(request: Request) -> Response:
 
 
 async def institution_logo(request: Request) -> Response:
-    try:
-        institution_id = int(request.path_params["institution_id"])
-    except ValueError:
-        return Response(status_code=404)
-    logo = await services_of(request).institutions.logo(institution_id)
-    if logo is None:
-        return Response(status_code=404)
-    data, mime = logo
-    return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=60",
-                                                   "X-Content-Type-Options": "nosniff"})
+    logo = await services_of(request).institutions.logo(path_id(request, "institution_id"))
+    return image_response(logo, cache_control="private, max-age=60")
 
 
 routes = [

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from sebframe.core.errors import NotFound, ValidationFailed
 from sebframe.core.paging import ListParams, Page
@@ -67,3 +68,12 @@ def current_path(request: Request) -> str:
 def without_passwords(values: Mapping[str, Any]) -> dict[str, Any]:
     """Form values to show again after a failed save: passwords are never echoed."""
     return {key: value for key, value in values.items() if "password" not in key}
+
+
+def image_response(image: tuple[bytes, str] | None, *, cache_control: str) -> Response:
+    """An institution logo (bytes, MIME type) as a response, or 404 when there is none."""
+    if image is None:
+        return Response(status_code=404)
+    data, mime = image
+    headers = {"Cache-Control": cache_control, "X-Content-Type-Options": "nosniff"}
+    return Response(data, media_type=mime, headers=headers)

@@ -22,6 +22,7 @@ from sebframe.web.views.common import (
     current_path,
     fetch_list,
     field_errors,
+    image_response,
     list_params,
     path_id,
     safe_next,
@@ -189,11 +190,7 @@ async def logo_preview(request: Request) -> Response:
     """The current logo of an institution the user may see (also inactive ones, for the forms)."""
     actor = await require_actor(request)
     logo = await services_of(request).institutions.current_logo(actor, path_id(request))
-    if logo is None:
-        return Response(status_code=404)
-    data, mime = logo
-    return Response(data, media_type=mime, headers={"Cache-Control": "private, no-cache",
-                                                   "X-Content-Type-Options": "nosniff"})
+    return image_response(logo, cache_control="private, no-cache")
 
 
 routes = [

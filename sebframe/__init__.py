@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from importlib import metadata
 
+from sebframe.core.http import create_http_client, describe_http_failure
 from sebframe.hookspecs import hookimpl
 
 try:
@@ -14,4 +15,4 @@ try:
 except metadata.PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
-__all__ = ["__version__", "hookimpl"]
+__all__ = ["__version__", "create_http_client", "describe_http_failure", "hookimpl"]

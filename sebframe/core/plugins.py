@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "sebframe.plugins"
 
 # Core features registered through the same hooks as third-party plugins.
-DEFAULT_PLUGINS: tuple[str, ...] = ("sebframe.web.menu",)
+DEFAULT_PLUGINS: tuple[str, ...] = ("sebframe.web.menu", "sebframe.core.lms.testing_lms")
 
 T = TypeVar("T")
 

@@ -55,25 +55,25 @@ class DuplicatePlugin:
 
 def test_core_works_with_no_plugin_installed() -> None:
     registry = PluginRegistry.load(load_entrypoints=False)
-    assert registry.lms_types() == {}
-    assert [info.name for info in registry.installed()] == ["sebframe.web.menu"]
+    assert list(registry.lms_types()) == ["TESTING"]  # the built-in Testing LMS
+    assert [info.name for info in registry.installed()] == ["sebframe.core.lms.testing_lms", "sebframe.web.menu"]
 
 
 def test_descriptor_names_are_normalised_and_collected() -> None:
     registry = registry_with(GoodPlugin())
-    assert list(registry.lms_types()) == ["GOOD_LMS"]
+    assert list(registry.lms_types()) == ["GOOD_LMS", "TESTING"]
     assert registry.get_lms_type("GOOD_LMS").display_name == "Good_Lms"
 
 
 def test_unknown_type_names_the_choices() -> None:
     registry = PluginRegistry.load(load_entrypoints=False, extra_plugins=[GoodPlugin()])
-    with pytest.raises(LookupError, match="choose one of: GOOD_LMS"):
+    with pytest.raises(LookupError, match="choose one of: GOOD_LMS, TESTING"):
         registry.get_lms_type("MOODLE")
 
 
 def test_a_raising_hook_is_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
     registry = PluginRegistry.load(load_entrypoints=False, extra_plugins=[GoodPlugin(), RaisingPlugin()])
-    assert list(registry.lms_types()) == ["GOOD_LMS"]
+    assert list(registry.lms_types()) == ["GOOD_LMS", "TESTING"]
     assert any(f.name == "raising" and "boom" in f.error for f in registry.failures)
     assert "raising failed in sebframe_lms_types" in caplog.text
 
@@ -94,7 +94,7 @@ def test_a_malformed_hookimpl_is_skipped() -> None:
 
     registry = PluginRegistry.load(load_entrypoints=False, extra_plugins=[Misspelled(), GoodPlugin()])
     assert any(f.name == "misspelled" and f.stage == "register" for f in registry.failures)
-    assert list(registry.lms_types()) == ["GOOD_LMS"]
+    assert list(registry.lms_types()) == ["GOOD_LMS", "TESTING"]
 
 
 def _install_fake_distribution(root: Path, name: str, module_source: str) -> None:

@@ -1,0 +1,1 @@
+"""LMS integration: LMS setups, quiz lookup and import; the built-in Testing LMS."""

@@ -1,0 +1,151 @@
+"""The built-in "Testing" LMS: mock courses served in-process, like SEB Server's MOCKUP type.
+
+It lets an admin try lookup, import, SEB restriction and monitoring without a real LMS. Quiz 10 starts a
+minute after the server started and quizzes 11-13 five minutes after, so there is always something about
+to run; quizzes 1, 2 and 4-7 are running now. Registered through the same hooks as any LMS plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel
+
+from sebframe.hookspecs import hookimpl
+from sebframe.types import (
+    Chapter,
+    ConnectionTestResult,
+    ExamineeAccount,
+    IntegrationContext,
+    LmsFeature,
+    LmsType,
+    QuizData,
+    QuizFilter,
+    RestrictionType,
+    SebRestriction,
+)
+
+TESTING_LMS = "TESTING"
+START_URL = "http://lms.mockup.com/api/"
+_DESCRIPTION = "<p>Demo Quiz Mockup</p>"
+_STARTED = datetime.now(UTC).replace(microsecond=0)
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def mock_quizzes(now: datetime = _STARTED) -> list[QuizData]:
+    fixed = [
+        ("quiz1", "Demo Quiz 1 (MOCKUP)", _at("2020-01-01T09:00:00"), None),
+        ("quiz2 äöüèÜÄÖ ?<", "Demo Quiz 2 (MOCKUP) äöüèÜÄÖ ?<", _at("2020-01-01T09:00:00"), _at("2028-01-01T09:00:00")),
+        ("quiz3", "Demo Quiz 3 (MOCKUP)", _at("2018-07-30T09:00:00"), _at("2018-08-01T00:00:00")),
+        ("quiz4", "Demo Quiz 4 (MOCKUP)", _at("2018-01-01T00:00:00"), _at("2028-01-01T00:00:00")),
+        ("quiz5", "Demo Quiz 5 (MOCKUP)", _at("2018-01-01T09:00:00"), _at("2028-01-01T09:00:00")),
+        ("quiz6", "Demo Quiz 6 (MOCKUP)", _at("2019-01-01T09:00:00"), _at("2028-01-01T09:00:00")),
+        ("quiz7", "Demo Quiz 7 (MOCKUP)", _at("2018-01-01T09:00:00"), None),
+        ("quiz10", "Demo Quiz 10 (MOCKUP)", now + timedelta(minutes=1), now + timedelta(minutes=6)),
+    ]
+    quizzes = [QuizData(id=quiz_id, name=name, start_time=start, end_time=end, start_url=START_URL,
+                        description=_DESCRIPTION) for quiz_id, name, start, end in fixed]
+    quizzes[-1] = QuizData(id="quiz10", name="Demo Quiz 10 (MOCKUP)", start_time=fixed[-1][2], end_time=fixed[-1][3],
+                           start_url=START_URL, description="Starts in a minute and ends after five minutes")
+    for number in (11, 12, 13):
+        quizzes.append(QuizData(id=f"quiz{number}", name=f"Demo Quiz {number} (MOCKUP)",
+                                start_time=now + timedelta(minutes=5), end_time=None, start_url=START_URL,
+                                description="Starts in five minutes and ends never"))
+    return quizzes
+
+
+class TestingLmsSettings(BaseModel):
+    """Any non-blank client name and secret are accepted."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    client_name: str = ""
+    client_secret: str = ""
+
+
+def matches(quiz: QuizData, quiz_filter: QuizFilter) -> bool:
+    """SEB Server's lookup rule: name contains (any case); starts after ``start_from`` or is still open then."""
+    if quiz_filter.name and quiz_filter.name.lower() not in quiz.name.lower():
+        return False
+    if quiz_filter.start_from is not None:
+        starts_later = quiz.start_time is not None and quiz.start_time >= quiz_filter.start_from
+        still_open = quiz.end_time is None or quiz.end_time > max(datetime.now(UTC), quiz_filter.start_from)
+        return starts_later or still_open
+    return True
+
+
+@dataclass
+class TestingLmsAdapter:
+    __test__ = False
+    context: IntegrationContext
+
+    @property
+    def settings(self) -> TestingLmsSettings:
+        settings = self.context.settings
+        assert isinstance(settings, TestingLmsSettings)
+        return settings
+
+    async def test(self) -> ConnectionTestResult:
+        if not self.context.url.strip():
+            return ConnectionTestResult.failure("api", "the LMS URL is missing")
+        if not self.settings.client_name.strip() or not self.settings.client_secret.strip():
+            return ConnectionTestResult.failure("unauthorized", "the Testing LMS needs a client name and secret")
+        return ConnectionTestResult.success("the Testing LMS serves its demo quizzes")
+
+    async def find_quizzes(self, quiz_filter: QuizFilter) -> list[QuizData]:
+        return [quiz for quiz in mock_quizzes() if matches(quiz, quiz_filter)]
+
+    async def get_quizzes(self, ids: Sequence[str]) -> list[QuizData]:
+        wanted = set(ids)
+        return [quiz for quiz in mock_quizzes() if quiz.id in wanted]
+
+    async def get_examinee(self, user_session_id: str) -> ExamineeAccount:
+        return ExamineeAccount(id=user_session_id, name=user_session_id)
+
+    async def get_course_chapters(self, course_id: str) -> list[Chapter]:
+        return []
+
+
+# Restrictions live in memory per LMS setup, like SEB Server's mock: enough to try the workflow.
+_RESTRICTIONS: dict[tuple[int, str], SebRestriction] = {}
+
+
+@dataclass
+class TestingRestrictionApi:
+    __test__ = False
+    context: IntegrationContext
+    store: dict[tuple[int, str], SebRestriction] = field(default_factory=lambda: _RESTRICTIONS)
+
+    async def test(self) -> ConnectionTestResult:
+        return ConnectionTestResult.success("the Testing LMS keeps SEB restrictions in memory")
+
+    async def get(self, quiz: QuizData) -> SebRestriction | None:
+        return self.store.get((self.context.instance_id, quiz.id))
+
+    async def apply(self, quiz: QuizData, restriction: SebRestriction) -> SebRestriction:
+        self.store[(self.context.instance_id, quiz.id)] = restriction
+        return restriction
+
+    async def release(self, quiz: QuizData) -> None:
+        self.store.pop((self.context.instance_id, quiz.id), None)
+
+
+@hookimpl
+def sebframe_lms_types() -> Iterator[LmsType]:
+    yield LmsType(
+        name=TESTING_LMS,
+        display_name="Testing",
+        settings_model=TestingLmsSettings,
+        create_adapter=TestingLmsAdapter,
+        features=frozenset({LmsFeature.COURSE_API, LmsFeature.SEB_RESTRICTION}),
+    )
+
+
+@hookimpl
+def sebframe_restriction_apis() -> Iterator[RestrictionType]:
+    yield RestrictionType(lms_type=TESTING_LMS, create_api=TestingRestrictionApi)

@@ -8,6 +8,14 @@ from sebframe.core.db.models.accounts import (
     UserAccount,
     UserRoleGrant,
 )
+from sebframe.core.db.models.exams import (
+    Exam,
+    ExamConfigurationMapping,
+    ExamSupporter,
+    ExamTemplate,
+    Indicator,
+    LmsSetup,
+)
 from sebframe.core.db.models.sebconfig import (
     Certificate,
     ConnectionConfiguration,
@@ -20,9 +28,15 @@ __all__ = [
     "ApiToken",
     "Certificate",
     "ConnectionConfiguration",
+    "Exam",
     "ExamConfiguration",
+    "ExamConfigurationMapping",
     "ExamConfigurationRevision",
+    "ExamSupporter",
+    "ExamTemplate",
+    "Indicator",
     "Institution",
+    "LmsSetup",
     "LoginFailure",
     "UserAccount",
     "UserRoleGrant",

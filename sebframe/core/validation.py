@@ -5,11 +5,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from sebframe.core.errors import ValidationFailed
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class InputModel(BaseModel):
+    """Base of every input model: unknown fields refused, text trimmed, unstorable characters refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        # NUL and lone surrogates cannot be stored by every database driver: refuse them here.
+        if isinstance(value, str) and ("\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)):
+            raise ValueError("contains characters that cannot be stored")
+        return value
+
+
+def empty_to_none(value: object) -> object:
+    """For optional form fields: an empty input means "not given"."""
+    return None if value == "" else value
 
 
 def parse_input(model: type[ModelT], data: Mapping[str, Any] | Any) -> ModelT:

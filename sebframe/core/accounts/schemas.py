@@ -6,10 +6,11 @@ import re
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from sebframe.core.accounts.roles import Role
 from sebframe.core.db.base import MAX_ID
+from sebframe.core.validation import InputModel, empty_to_none
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9._@+-]{3,255}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -22,19 +23,10 @@ def time_zones() -> tuple[str, ...]:
     return tuple(sorted(available_timezones() | {"UTC"}))
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_control_characters(cls, value: object) -> object:
-        # NUL and lone surrogates cannot be stored by every database driver: refuse them here.
-        if isinstance(value, str) and ("\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)):
-            raise ValueError("contains characters that cannot be stored")
-        return value
+_Input = InputModel  # kept while other modules move to the public name
 
 
-class InstitutionInput(_Input):
+class InstitutionInput(InputModel):
     name: str = Field(min_length=3, max_length=255)
     url_suffix: str | None = Field(default=None, max_length=64)
 
@@ -69,11 +61,7 @@ def _check_timezone(value: str) -> str:
     return value
 
 
-def _empty_to_none(value: object) -> object:
-    return None if value == "" else value
-
-
-class _UserFields(_Input):
+class _UserFields(InputModel):
     name: str = Field(min_length=1, max_length=255)
     surname: str = Field(min_length=1, max_length=255)
     username: str
@@ -81,12 +69,12 @@ class _UserFields(_Input):
     timezone: str = "UTC"
 
     _username = field_validator("username")(_check_username)
-    _email_blank = field_validator("email", mode="before")(_empty_to_none)
+    _email_blank = field_validator("email", mode="before")(empty_to_none)
     _email = field_validator("email")(_check_email)
     _timezone = field_validator("timezone")(_check_timezone)
 
 
-class _NewPassword(_Input):
+class _NewPassword(InputModel):
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=255)
     confirm_password: str
 
@@ -110,7 +98,7 @@ class Registration(_UserFields, _NewPassword):
     institution_id: int = Field(ge=1, le=MAX_ID)
 
 
-class UserUpdate(_Input):
+class UserUpdate(InputModel):
     """Only the fields present are changed; an empty ``email`` clears it."""
 
     name: str | None = Field(default=None, min_length=1, max_length=255)
@@ -130,7 +118,7 @@ class UserUpdate(_Input):
         return value
 
     _username = field_validator("username")(lambda v: v if v is None else _check_username(v))
-    _email_blank = field_validator("email", mode="before")(_empty_to_none)
+    _email_blank = field_validator("email", mode="before")(empty_to_none)
     _email = field_validator("email")(_check_email)
     _timezone = field_validator("timezone")(lambda v: v if v is None else _check_timezone(v))
 

@@ -10,7 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sebframe.core.errors import NotFound, PermissionDenied
+from sebframe.core.errors import Conflict, NotFound, PermissionDenied
 from sebframe.core.services import Services
 from sebframe.web.csrf import CrossOriginProtectionMiddleware
 from sebframe.web.pages import LoginRequired, login_redirect, render
@@ -43,6 +43,7 @@ def create_web_app(services: Services) -> Starlette:
             LoginRequired: _login_required,
             NotFound: _not_found,
             PermissionDenied: _forbidden,
+            Conflict: _conflict,
             404: _not_found,
         },
     )
@@ -60,6 +61,11 @@ async def _login_required(request: Request, _exc: Exception) -> Response:
 async def _not_found(request: Request, exc: Exception) -> Response:
     message = getattr(exc, "message", None) or "The page or entity does not exist, or you may not see it."
     return await render(request, "error.html", {"title": "Not found", "message": message}, status_code=404)
+
+
+async def _conflict(request: Request, exc: Exception) -> Response:
+    message = getattr(exc, "message", "The change clashes with another one.")
+    return await render(request, "error.html", {"title": "Not saved", "message": message}, status_code=409)
 
 
 async def _forbidden(request: Request, exc: Exception) -> Response:

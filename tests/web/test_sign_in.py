@@ -49,3 +49,18 @@ async def test_cross_site_post_is_refused(client, factory: Factory) -> None:
     response = await client.post("/login", data={"username": "x", "password": "y"},
                                  headers={"Sec-Fetch-Site": "cross-site"})
     assert response.status_code == 403
+
+
+async def test_a_conflict_in_a_form_is_a_409_page_not_a_500(client, factory: Factory, services, monkeypatch) -> None:
+    from sebframe.core.errors import Conflict
+
+    eth = await factory.institution()
+    await factory.user(eth, "root", Role.SEB_SERVER_ADMIN)
+    await sign_in(client, "root")
+
+    async def racing_create(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise Conflict("the change clashes with data saved at the same moment")
+
+    monkeypatch.setattr(services.institutions, "create", racing_create)
+    response = await client.post("/institutions/new", data={"name": "Raced", "url_suffix": ""})
+    assert response.status_code == 409 and "saved at the same moment" in response.text

@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -202,6 +203,45 @@ def plugins_list(as_json: bool) -> None:
         click.echo(f"{info.name:<28} {origin:<32} {', '.join(info.hooks)}")
     for failure in registry.failures:
         click.echo(f"FAILED {failure.name} ({failure.stage}): {failure.error}", err=True)
+
+
+@cli.group("connection-config")
+def connection_config() -> None:
+    """Connection configurations (SEBServerSettings.seb)."""
+
+
+@connection_config.command("export")
+@click.argument("name")
+@click.option("--institution", "institution_id", type=click.IntRange(1), default=None,
+              help="Institution id; needed when several institutions use NAME.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Where to write the .seb file (e.g. SEBServerSettings.seb).")
+@click.option("--server-url", default=None,
+              help="sebServerURL written into the file; default: SEBFRAME_EXTERNAL_URL (one of them is needed).")
+def connection_config_export(name: str, institution_id: int | None, out: Path, server_url: str | None) -> None:
+    """Export the active connection configuration NAME as a .seb file (logged as an export by the CLI)."""
+    settings = _settings()
+    if server_url is None and settings.external_url is None:
+        raise click.ClickException("set SEBFRAME_EXTERNAL_URL or pass --server-url: SEB clients need the "
+                                   "server's address")
+
+    async def export() -> bytes:
+        from sebframe.core.services import Services
+
+        services = Services.create(settings)
+        try:
+            _, content = await services.connection_configs.export_by_name(
+                name, institution_id=institution_id, server_url=server_url)
+            return content
+        finally:
+            await services.close()
+
+    try:
+        content = _run(export)
+    except ValueError as exc:  # a malformed --server-url
+        raise click.ClickException(f"invalid --server-url: {exc}") from None
+    out.write_bytes(content)
+    click.echo(f"connection configuration {name!r} written to {out.resolve()}")
 
 
 def _add_seb_commands() -> None:

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     load_entrypoint_plugins: bool = Field(default=True, description="Load installed plugin distributions.")
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    external_url: str | None = Field(
+        default=None,
+        description="The address SEB clients reach this server at (written into exported connection "
+        "configurations as sebServerURL), e.g. https://seb.example.org; default: the address of the request.",
+    )
     log_level: str = "INFO"
 
     @field_validator("trusted_proxies", "disable_plugins", "old_secret_keys", mode="before")
@@ -56,6 +61,17 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("external_url")
+    @classmethod
+    def _external_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        scheme, _, rest = value.partition("://")
+        if scheme not in ("http", "https") or not rest or any(ch.isspace() for ch in value):
+            raise ValueError(f"external URL {value!r} must be an http:// or https:// address")
         return value
 
     @field_validator("trusted_proxies")

@@ -9,7 +9,11 @@ from sebframe.core.accounts.auth import AuthService
 from sebframe.core.accounts.institutions import InstitutionService
 from sebframe.core.accounts.users import UserService
 from sebframe.core.db import Database
+from sebframe.core.lms.setups import LmsSetupService
 from sebframe.core.plugins import PluginRegistry
+from sebframe.core.sebconfig.certificates_service import CertificateService
+from sebframe.core.sebconfig.connection_configs import ConnectionConfigService
+from sebframe.core.sebconfig.exam_configs import ExamConfigService
 from sebframe.core.secrets import SecretBox
 from sebframe.settings import Settings
 
@@ -24,23 +28,35 @@ class Services:
     users: UserService
     auth: AuthService
     activity_log: ActivityLogService
+    certificates: CertificateService
+    connection_configs: ConnectionConfigService
+    exam_configs: ExamConfigService
+    lms_setups: LmsSetupService
 
     @classmethod
     def create(cls, settings: Settings, plugins: PluginRegistry | None = None) -> Services:
         db = Database(settings.resolved_database_url)
         if plugins is None:
             plugins = PluginRegistry.load(settings)
+        secrets = SecretBox(settings.resolved_secret_key(), settings.old_secret_keys)
+        certificates = CertificateService(db, secrets)
         return cls(
             settings=settings,
             db=db,
             plugins=plugins,
-            secrets=SecretBox(settings.resolved_secret_key(), settings.old_secret_keys),
+            secrets=secrets,
             institutions=InstitutionService(db),
             users=UserService(db, registration_enabled=settings.registration_enabled),
             auth=AuthService(db, max_failures=settings.login_max_failures,
                              lockout_seconds=settings.login_lockout_seconds),
             activity_log=ActivityLogService(db),
+            certificates=certificates,
+            connection_configs=ConnectionConfigService(db, secrets, certificates,
+                                                       external_url=settings.external_url),
+            exam_configs=ExamConfigService(db, secrets),
+            lms_setups=LmsSetupService(db, plugins, secrets),
         )
 
     async def close(self) -> None:
+        await self.lms_setups.close()
         await self.db.dispose()

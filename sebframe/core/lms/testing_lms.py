@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from sebframe.hookspecs import hookimpl
 from sebframe.types import (
@@ -65,7 +65,7 @@ class TestingLmsSettings(BaseModel):
     __test__ = False  # not a pytest test class, despite the name
 
     client_name: str = ""
-    client_secret: str = ""
+    client_secret: SecretStr = SecretStr("")
 
 
 def matches(quiz: QuizData, quiz_filter: QuizFilter) -> bool:
@@ -93,7 +93,7 @@ class TestingLmsAdapter:
     async def test(self) -> ConnectionTestResult:
         if not self.context.url.strip():
             return ConnectionTestResult.failure("api", "the LMS URL is missing")
-        if not self.settings.client_name.strip() or not self.settings.client_secret.strip():
+        if not self.settings.client_name.strip() or not self.settings.client_secret.get_secret_value().strip():
             return ConnectionTestResult.failure("unauthorized", "the Testing LMS needs a client name and secret")
         return ConnectionTestResult.success("the Testing LMS serves its demo quizzes")
 

@@ -83,8 +83,28 @@
       preview.removeAttribute("src");
     }
   });
+  // A checkbox with data-toggles="<id>" shows that element only while it is checked (e.g. the fallback fields).
+  function syncToggle(box) {
+    const target = document.getElementById(box.dataset.toggles);
+    if (target) target.hidden = !box.checked;
+  }
+  document.querySelectorAll("input[type=checkbox][data-toggles]").forEach(syncToggle);
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[type=checkbox][data-toggles]")) syncToggle(event.target);
+  });
+
   document.addEventListener("dblclick", function (event) {
     const row = event.target.closest("tr[data-href]");
     if (row) window.location.href = row.dataset.href;
   });
 })();
+
+// SEB settings editor (exam configurations and templates): a refused value comes back as 422 (or 409) with the
+// field and its inline error; htmx drops error answers by default, so swap these in.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  const status = event.detail.xhr.status;
+  if (status === 422 || status === 409) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -15,6 +16,7 @@ from sebframe.core.accounts.activity_log import ACTIVITY_FILTERS
 from sebframe.core.accounts.institutions import INSTITUTION_FILTERS
 from sebframe.core.accounts.users import USER_FILTERS
 from tests.api.admin.helpers import BASE, PNG, World
+from tests.api.admin.test_admin_certificates import certificate_der
 
 pytestmark = pytest.mark.anyio
 
@@ -84,7 +86,8 @@ async def test_every_endpoint_is_documented(document: dict[str, Any]) -> None:
             assert operation["security"] == [{"bearer": []}]
         if endpoint.request_model is not None or endpoint.raw_body is not None:
             assert operation["requestBody"]["required"] is True
-        if endpoint.method in ("POST", "PUT", "PATCH") and not path.endswith(("/activate", "/deactivate")):
+        if endpoint.method in ("POST", "PUT", "PATCH") and not path.endswith(("/activate", "/deactivate",
+                                                                               "/credentials", "/undo")):
             assert "requestBody" in operation, (endpoint.method, path)
         success = operation["responses"][str(endpoint.status_code)]
         if endpoint.method != "DELETE" or endpoint.response_model is not None:
@@ -128,7 +131,9 @@ async def test_no_secret_in_any_response_schema(document: dict[str, Any]) -> Non
                 output_schemas.update(ref.rsplit("/", 1)[1] for ref in _refs(response))
     schemas = document["components"]["schemas"]
     for name in output_schemas - {"TokenCreated"}:  # the one place a new token is shown, once
-        properties = set(schemas[name].get("properties", {}))
+        # Flags (has_quit_password: true) cannot leak a secret; a public-key hash is public by definition.
+        properties = {p for p, schema in schemas[name].get("properties", {}).items()
+                      if schema.get("type") != "boolean" and p != "public_key_hash"}
         assert not {p for p in properties if "password" in p or "hash" in p or "stamp" in p}, name
 
 
@@ -138,13 +143,26 @@ async def test_responses_match_their_declared_models(world: World) -> None:
     await api.ok("PUT", f"/institutions/{world.a.id}/logo", content=PNG, headers={"Content-Type": "image/png"})
     ids = {"id": world.a.id}
     users = {"id": world.users["a-supporter"].id}
+    # SEB configuration entities are written (and exported) by the institution's administrator.
+    a_admin = world.api("a-admin")
+    certificate = await a_admin.ok("POST", "/certificates", 201, json={"data": base64.b64encode(certificate_der())
+                                                                                .decode()})
+    config = await a_admin.ok("POST", "/connection-configurations", 201, json={"name": "Every GET", "active": True})
+    exam_admin = world.api("a-examadmin")
+    exam_config = await exam_admin.ok("POST", "/exam-configurations", 201, json={"name": "Every GET"})
+    template = await exam_admin.ok("POST", "/configuration-templates", 201, json={"name": "Every GET"})
+    per_prefix = {"/certificates": (a_admin, certificate["id"]), "/connection-configurations": (a_admin, config["id"]),
+                  "/exam-configurations": (exam_admin, exam_config["id"]),
+                  "/configuration-templates": (exam_admin, template["id"])}
     checked = 0
     for endpoint in router.endpoints:
         if endpoint.method != "GET" or "{" in endpoint.path and "{id:int}" not in endpoint.path:
             continue
         values = users if endpoint.path.startswith("/users") else ids
-        path = endpoint.path.replace("{id:int}", str(values["id"]))
-        response = await api.get(path)
+        caller, entity_id = next((pair for prefix, pair in per_prefix.items() if endpoint.path.startswith(prefix)),
+                                 (api, values["id"]))
+        path = endpoint.path.replace("{id:int}", str(entity_id))
+        response = await caller.get(path)
         assert response.status_code == endpoint.status_code, (path, response.text)
         if endpoint.response_media:
             assert response.headers["content-type"] in endpoint.response_media

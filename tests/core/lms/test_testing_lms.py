@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from sebframe.core.lms.testing_lms import TestingLmsAdapter, TestingLmsSettings, TestingRestrictionApi, mock_quizzes
 from sebframe.testing import registry_with
@@ -15,7 +16,7 @@ from sebframe.types import IntegrationContext, QuizData, QuizFilter
 
 def context(name: str = "client", secret: str = "secret", instance_id: int = 1) -> IntegrationContext:
     return IntegrationContext(instance_id=instance_id, institution_id=1, url="http://lms.mockup.com",
-                              settings=TestingLmsSettings(client_name=name, client_secret=secret),
+                              settings=TestingLmsSettings(client_name=name, client_secret=SecretStr(secret)),
                               http=httpx.AsyncClient())
 
 

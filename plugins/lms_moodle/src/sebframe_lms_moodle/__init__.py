@@ -1,0 +1,1 @@
+"""sebframe plugin for Moodle: LMS types ``MOODLE`` (core web services) and ``MOODLE_PLUGIN`` (SEB Server plugin)."""

@@ -9,6 +9,7 @@ from sebframe.core.accounts.auth import AuthService
 from sebframe.core.accounts.institutions import InstitutionService
 from sebframe.core.accounts.users import UserService
 from sebframe.core.db import Database
+from sebframe.core.lms.lookup import QuizLookupService
 from sebframe.core.lms.setups import LmsSetupService
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.sebconfig.certificates_service import CertificateService
@@ -32,6 +33,7 @@ class Services:
     connection_configs: ConnectionConfigService
     exam_configs: ExamConfigService
     lms_setups: LmsSetupService
+    quiz_lookup: QuizLookupService
 
     @classmethod
     def create(cls, settings: Settings, plugins: PluginRegistry | None = None) -> Services:
@@ -40,6 +42,7 @@ class Services:
             plugins = PluginRegistry.load(settings)
         secrets = SecretBox(settings.resolved_secret_key(), settings.old_secret_keys)
         certificates = CertificateService(db, secrets)
+        lms_setups = LmsSetupService(db, plugins, secrets)
         return cls(
             settings=settings,
             db=db,
@@ -54,7 +57,8 @@ class Services:
             connection_configs=ConnectionConfigService(db, secrets, certificates,
                                                        external_url=settings.external_url),
             exam_configs=ExamConfigService(db, secrets),
-            lms_setups=LmsSetupService(db, plugins, secrets),
+            lms_setups=lms_setups,
+            quiz_lookup=QuizLookupService(db, lms_setups),
         )
 
     async def close(self) -> None:

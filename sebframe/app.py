@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                     await result
                 except Exception:
                     log.exception("plugin %s failed in sebframe_startup", plugin_name)
+        services.exams.refresher.start()  # exam data from the LMSs, status and SEB restriction lifecycle
         try:
             yield
         finally:

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         description="The address SEB clients reach this server at (written into exported connection "
         "configurations as sebServerURL), e.g. https://seb.example.org; default: the address of the request.",
     )
+    exam_refresh_interval_seconds: float = Field(
+        default=60.0, ge=0,
+        description="How often imported exams are refreshed from their LMS and their status updated; 0: never.",
+    )
     log_level: str = "INFO"
 
     @field_validator("trusted_proxies", "disable_plugins", "old_secret_keys", mode="before")

@@ -9,6 +9,7 @@ from sebframe.core.accounts.auth import AuthService
 from sebframe.core.accounts.institutions import InstitutionService
 from sebframe.core.accounts.users import UserService
 from sebframe.core.db import Database
+from sebframe.core.exams import ExamService, ExamTemplateService
 from sebframe.core.lms.lookup import QuizLookupService
 from sebframe.core.lms.setups import LmsSetupService
 from sebframe.core.plugins import PluginRegistry
@@ -34,6 +35,8 @@ class Services:
     exam_configs: ExamConfigService
     lms_setups: LmsSetupService
     quiz_lookup: QuizLookupService
+    exams: ExamService
+    exam_templates: ExamTemplateService
 
     @classmethod
     def create(cls, settings: Settings, plugins: PluginRegistry | None = None) -> Services:
@@ -43,6 +46,9 @@ class Services:
         secrets = SecretBox(settings.resolved_secret_key(), settings.old_secret_keys)
         certificates = CertificateService(db, secrets)
         lms_setups = LmsSetupService(db, plugins, secrets)
+        exam_configs = ExamConfigService(db, secrets)
+        exams = ExamService(db, plugins, secrets, lms_setups, exam_configs,
+                            refresh_interval_seconds=settings.exam_refresh_interval_seconds)
         return cls(
             settings=settings,
             db=db,
@@ -56,11 +62,14 @@ class Services:
             certificates=certificates,
             connection_configs=ConnectionConfigService(db, secrets, certificates,
                                                        external_url=settings.external_url),
-            exam_configs=ExamConfigService(db, secrets),
+            exam_configs=exam_configs,
             lms_setups=lms_setups,
             quiz_lookup=QuizLookupService(db, lms_setups),
+            exams=exams,
+            exam_templates=exams.templates,
         )
 
     async def close(self) -> None:
+        await self.exams.close()
         await self.lms_setups.close()
         await self.db.dispose()

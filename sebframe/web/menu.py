@@ -34,6 +34,16 @@ def sebframe_menu_items(actor: Actor) -> Iterator[MenuItem]:
     if actor.scope(Privilege.READ, EntityType.CERTIFICATE) != Scope.NONE:
         yield MenuItem("SEB Configuration", "Certificates", "/certificates", 40,
                        "Certificates for encrypting connection configurations")
+    if actor.scope(Privilege.READ, EntityType.LMS_SETUP) != Scope.NONE:
+        yield MenuItem("LMS Setup", "LMS Setup", "/lms-setups", 10, "Learning management systems this server uses")
+    if actor.scope(Privilege.WRITE, EntityType.EXAM) != Scope.NONE:
+        yield MenuItem("Exam Administration", "LMS Exam Lookup", "/lms-lookup", 10,
+                       "Find courses and quizzes on the LMSs to import as exams")
+    if actor.scope(Privilege.READ, EntityType.EXAM) != Scope.NONE:
+        yield MenuItem("Exam Administration", "Exams", "/exams", 20, "Imported exams: setup, configuration, indicators")
+    if actor.scope(Privilege.READ, EntityType.EXAM_TEMPLATE) != Scope.NONE:
+        yield MenuItem("Exam Administration", "Exam Templates", "/exam-templates", 30,
+                       "Defaults applied when an exam is imported")
     if actor.scope(Privilege.READ, EntityType.USER_ACTIVITY_LOG) != Scope.NONE:
         yield MenuItem("Monitoring", "User Logs", "/activity", 90, "Who changed what, and when")
     yield MenuItem("Account", "My Account", f"/users/{actor.user_id}", 10, "Your account settings")

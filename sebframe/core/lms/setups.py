@@ -150,8 +150,13 @@ class LmsSetupService:
         self._clients.clear()
 
     async def test(self, actor: Actor, setup_id: int) -> ConnectionTestResult:
-        """Test the setup's course access (and restriction API) now; the result is stored with the setup."""
+        """Test the setup's course access (and restriction API) now; the result is stored with the setup.
+
+        Needs the modify privilege: the test contacts the LMS with the stored credentials and records the
+        outcome, which read-only roles (exam supporters) only look at.
+        """
         setup = await self.get(actor, setup_id)
+        self._require(actor, Privilege.MODIFY, setup)
         result = await self._run_test(setup)
         async with self.db.transaction() as session:
             stored = await session.get(LmsSetup, setup.id)
@@ -182,6 +187,10 @@ class LmsSetupService:
 
     async def create(self, actor: Actor, data: LmsSetupInput, *, activate: bool = False,
                      institution_id: int | None = None) -> tuple[LmsSetup, ConnectionTestResult]:
+        """Save a new setup and test its connection; a failing test still saves it, inactive.
+
+        ``activate`` activates it only when the test passes; the returned result says why not.
+        """
         target = actor.institution_id if institution_id is None else institution_id
         if not actor.may(Privilege.WRITE, EntityType.LMS_SETUP, institution_id=target):
             raise PermissionDenied("you may not create LMS setups in this institution")
@@ -198,16 +207,20 @@ class LmsSetupService:
             record_activity(session, actor, Activity.CREATE, EntityType.LMS_SETUP, setup.id, setup.name,
                             institution_id=target)
         result = await self.test(actor, setup.id)
-        if activate:
+        if activate and result.ok:
             setup, result = await self._activate(actor, setup.id, result)
         return await self.get(actor, setup.id), result
 
     async def update(self, actor: Actor, setup_id: int, data: LmsSetupInput, *,
                      activate: bool = False) -> tuple[LmsSetup, ConnectionTestResult]:
-        """Secrets left empty keep their stored value, so an edit form never has to show them."""
+        """Secrets left empty keep their stored value, so an edit form never has to show them.
+
+        Like ``create``, the changes are saved whatever the connection test says; ``activate`` activates only
+        when the test passes (the returned result tells why not), and needs the write privilege up front.
+        """
         async with self.db.transaction() as session:
             setup = await self._visible(session, actor, setup_id)
-            self._require(actor, Privilege.MODIFY, setup)
+            self._require(actor, Privilege.WRITE if activate else Privilege.MODIFY, setup)
             lms_type = self._type_for(data.lms_type)
             previous = self.settings_of(setup, masked=False) if lms_type.name == setup.lms_type else None
             settings = self._validate_settings(lms_type, data.settings, previous=previous)
@@ -219,11 +232,13 @@ class LmsSetupService:
             record_activity(session, actor, Activity.MODIFY, EntityType.LMS_SETUP, setup.id, setup.name,
                             institution_id=setup.institution_id)
         result = await self.test(actor, setup_id)
-        if activate:
+        if activate and result.ok:
             return await self._activate(actor, setup_id, result)
         return await self.get(actor, setup_id), result
 
     async def activate(self, actor: Actor, setup_id: int) -> tuple[LmsSetup, ConnectionTestResult]:
+        """Test the connection and activate when it passes (else ``ValidationFailed`` with the reason)."""
+        self._require(actor, Privilege.WRITE, await self.get(actor, setup_id))  # before contacting the LMS
         result = await self.test(actor, setup_id)
         return await self._activate(actor, setup_id, result)
 
@@ -276,6 +291,17 @@ class LmsSetupService:
             record_activity(session, actor, Activity.DELETE, EntityType.LMS_SETUP, setup.id, setup.name,
                             institution_id=setup.institution_id)
             await session.delete(setup)
+
+    def check_settings(self, lms_type: str, given: dict[str, Any], setup: LmsSetup | None = None) -> None:
+        """Raise ``ValidationFailed`` (``settings.<field>`` keys) unless ``given`` are valid settings of the type.
+
+        For an existing ``setup`` of that type, empty secrets count as its stored ones (as ``update`` does). Forms
+        use it to report the settings' problems together with those of the other fields.
+        """
+        checked = self._type_for(lms_type)
+        previous = self.settings_of(setup, masked=False) if setup is not None and setup.lms_type == checked.name \
+            else None
+        self._validate_settings(checked, given, previous=previous)
 
     # -- rules ---------------------------------------------------------------------------------
 

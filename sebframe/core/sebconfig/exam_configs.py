@@ -21,6 +21,7 @@ connections.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -67,9 +68,12 @@ __all__ = [
     "ExamConfigUpdate",
     "History",
     "PublishGuard",
+    "PublishListener",
     "RevisionInfo",
     "WorkingSettings",
 ]
+
+log = logging.getLogger(__name__)
 
 EXPORT_FILENAME = "SEBExamSettings.seb"
 # Real SEB configuration files are a few dozen KiB; anything this large is not one.
@@ -112,6 +116,8 @@ STATUS_LABELS = {
 
 # An async check run inside the publish transaction; returns a refusal message, or None to allow.
 PublishGuard = Callable[[AsyncSession, ExamConfiguration], Awaitable[str | None]]
+# Called after a publish is committed with the actor and the configuration id; failures are logged only.
+PublishListener = Callable[[Actor, int], Awaitable[None]]
 
 
 def _check_text(value: str) -> str:
@@ -204,6 +210,8 @@ class ExamConfigService:
         self._defaults_json = self._encode(default_values(self.catalogue))  # no passwords set: plain JSON
         # Checked before every publish; the exam domain registers "no active SEB connections" here.
         self.publish_guards: list[PublishGuard] = []
+        # Told after every publish; the exam domain re-applies SEB restrictions with the new Config Key.
+        self.publish_listeners: list[PublishListener] = []
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -535,8 +543,14 @@ class ExamConfigService:
             kind = ConfigKind(configuration.kind)
             record_activity(session, actor, Activity.MODIFY, kind.entity_type, configuration.id, configuration.name,
                             message, institution_id=configuration.institution_id)
-            return RevisionInfo(revision.id, revision.number or 0, revision.summary, revision.author,
+            info = RevisionInfo(revision.id, revision.number or 0, revision.summary, revision.author,
                                 revision.published_at, [_secret_masked(c) for c in changes], True)
+        for listener in self.publish_listeners:
+            try:
+                await listener(actor, configuration.id)
+            except Exception:  # the publish is done; a listener's trouble must not turn it into an error
+                log.exception("publish listener %r failed for configuration %s", listener, configuration.id)
+        return info
 
     async def undo(self, actor: Actor, config_id: int) -> int:
         """Drop the unpublished changes (working copy := last published); returns how many there were."""

@@ -42,9 +42,17 @@
   }
 
   // Point the row actions of the action pane at the selected row; show only those that apply to it.
+  // "{id}" in an action's template is the row's id (URL-encoded); "{row:name}" is the row's data-name
+  // attribute as it is (the server encodes it, e.g. a query string).
   function selectRow(row) {
+    document.querySelectorAll("[data-row-dialog]").forEach(function (button) {
+      button.disabled = !row.dataset.dialog;
+      if (row.dataset.dialog) button.removeAttribute("aria-disabled");
+      button.dataset.showDialog = row.dataset.dialog || "";
+    });
     document.querySelectorAll("[data-row-action]").forEach(function (action) {
-      const target = action.dataset.rowAction.replace("{id}", encodeURIComponent(row.dataset.id));
+      const target = action.dataset.rowAction.replace("{id}", encodeURIComponent(row.dataset.id))
+        .replace(/\{row:([a-zA-Z]+)\}/g, function (_, name) { return row.dataset[name] || ""; });
       const holder = action.tagName === "BUTTON" ? action.closest("form") : action;
       const usable = rowMatches(row, action.dataset.rowWhen);
       holder.hidden = !usable && !!action.dataset.rowWhen;
@@ -59,13 +67,44 @@
     });
   }
 
+  // A row with data-dialog opens that <dialog> (details) instead of navigating to data-href.
+  function openRow(row) {
+    const dialog = row.dataset.dialog && document.getElementById(row.dataset.dialog);
+    if (dialog && dialog.showModal) dialog.showModal(); else window.location.href = row.dataset.href;
+  }
+
   // Keyboard: rows are focusable; Enter opens, Space selects.
   document.querySelectorAll("tr[data-href]").forEach(function (row) { row.tabIndex = 0; });
   document.addEventListener("keydown", function (event) {
     const row = event.target.closest && event.target.closest("tr[data-href]");
     if (!row || event.target !== row) return;
-    if (event.key === "Enter") window.location.href = row.dataset.href;
+    if (event.key === "Enter") openRow(row);
     if (event.key === " ") { event.preventDefault(); row.click(); }
+  });
+
+  // data-show-dialog="<id>" on a link or button opens that <dialog> (the link's href is the no-script page).
+  document.addEventListener("click", function (event) {
+    const opener = event.target.closest && event.target.closest("[data-show-dialog]");
+    if (!opener) return;
+    const dialog = document.getElementById(opener.dataset.showDialog);
+    if (dialog && dialog.showModal) {
+      event.preventDefault();
+      dialog.showModal();
+    }
+  });
+
+  // When htmx replaces a list, its selected row may be gone: the row actions then point nowhere again.
+  document.addEventListener("htmx:afterSwap", function () {
+    if (document.querySelector("tr[data-href].selected")) return;
+    document.querySelectorAll("[data-row-dialog]").forEach(function (button) {
+      button.disabled = true;
+      button.setAttribute("aria-disabled", "true");
+    });
+    document.querySelectorAll("[data-row-action]").forEach(function (action) {
+      if (action.tagName === "A") action.removeAttribute("href"); else action.disabled = true;
+      action.classList.add("disabled");
+      action.setAttribute("aria-disabled", "true");
+    });
   });
 
   // Logo upload: show the chosen image before saving.
@@ -95,7 +134,7 @@
 
   document.addEventListener("dblclick", function (event) {
     const row = event.target.closest("tr[data-href]");
-    if (row) window.location.href = row.dataset.href;
+    if (row) openRow(row);
   });
 })();
 
@@ -108,3 +147,53 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// Exams and exam templates: the supporter picker, the threshold rows and the tag field of the indicator editor.
+(function () {
+  "use strict";
+
+  // A ticked search result becomes a chosen supporter (the list of chosen ones is what the form sends).
+  document.addEventListener("change", function (event) {
+    const box = event.target;
+    if (!box.matches || !box.matches("input[data-supporter-pick]") || !box.checked) return;
+    const chosen = document.getElementById("supporter-selected");
+    const item = box.closest("li");
+    if (!chosen || !item) return;
+    box.removeAttribute("data-supporter-pick");
+    chosen.appendChild(item);
+  });
+
+  // "+ Add Threshold" copies the row template; "−" removes its row.
+  document.addEventListener("click", function (event) {
+    const add = event.target.closest && event.target.closest("[data-add-row]");
+    if (add) {
+      const template = document.getElementById(add.dataset.addRow);
+      const target = document.getElementById(add.dataset.addTo);
+      if (template && target) target.appendChild(template.content.cloneNode(true));
+      return;
+    }
+    const remove = event.target.closest && event.target.closest("[data-remove-row]");
+    if (remove) {
+      const row = remove.closest("tr");
+      if (row) row.remove();
+    }
+  });
+
+  // Tags only for indicator types that read them; fixed tags are shown instead of the input.
+  function syncIndicatorType(select) {
+    const option = select.options[select.selectedIndex];
+    const tags = document.getElementById("indicator-tags");
+    if (!tags || !option) return;
+    const fixed = option.dataset.fixedTags || "";
+    const uses = option.dataset.usesTags === "true";
+    tags.hidden = !uses;
+    const input = document.getElementById("f-tags");
+    if (input) input.disabled = !!fixed;
+    const hint = document.getElementById("fixed-tags");
+    if (hint) hint.textContent = fixed ? "Fixed tags of this type: " + fixed : "";
+  }
+  document.querySelectorAll("select[data-indicator-type]").forEach(syncIndicatorType);
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[data-indicator-type]")) syncIndicatorType(event.target);
+  });
+})();

@@ -11,11 +11,16 @@ from sebframe.web.views import (
     config_templates,
     connection_configs,
     exam_configs,
+    exam_templates,
+    exams,
     institutions,
+    lms_lookup,
+    lms_setups,
     users,
 )
 
 
 def routes() -> list[BaseRoute]:
     return [*auth.routes, *institutions.routes, *users.routes, *activity.routes, *connection_configs.routes,
-            *certificates.routes, *exam_configs.routes, *config_templates.routes]
+            *certificates.routes, *exam_configs.routes, *config_templates.routes,
+            *lms_setups.routes, *lms_lookup.routes, *exams.routes, *exam_templates.routes]

@@ -70,6 +70,19 @@ EXPECTED = {
     "POST /users/{id}/activate", "POST /users/{id}/deactivate", "PUT /users/{id}/password",
     "GET /users/{id}/deletion-report",
     "GET /activity-log", "GET /plugins", "GET /me", "POST /tokens",
+    "GET /lms-types", "GET /lms-setups", "POST /lms-setups", "GET /lms-setups/{id}", "PUT /lms-setups/{id}",
+    "PATCH /lms-setups/{id}", "DELETE /lms-setups/{id}", "POST /lms-setups/{id}/test",
+    "POST /lms-setups/{id}/activate", "GET /lms-setups/{id}/deactivation-report",
+    "POST /lms-setups/{id}/deactivate", "GET /lms-lookup",
+    "GET /exams", "POST /exams", "GET /exams/{id}", "PATCH /exams/{id}", "DELETE /exams/{id}",
+    "GET /exams/{id}/deletion-report", "GET /exams/{id}/missing-setup", "GET /exams/{id}/configuration",
+    "POST /exams/{id}/configuration", "DELETE /exams/{id}/configuration", "GET /exams/{id}/configuration/choices",
+    "GET /exams/{id}/configuration/export", "GET /exams/{id}/configuration/config-key", "GET /indicator-types",
+    "GET /exams/{id}/indicators", "POST /exams/{id}/indicators", "PUT /exams/{id}/indicators/{indicator_id}",
+    "DELETE /exams/{id}/indicators/{indicator_id}", "GET /exams/{id}/restriction", "PUT /exams/{id}/restriction",
+    "POST /exams/{id}/restriction/apply", "POST /exams/{id}/restriction/release",
+    "GET /exam-templates", "POST /exam-templates", "GET /exam-templates/{id}", "PUT /exam-templates/{id}",
+    "DELETE /exam-templates/{id}",
 }
 
 
@@ -87,7 +100,8 @@ async def test_every_endpoint_is_documented(document: dict[str, Any]) -> None:
         if endpoint.request_model is not None or endpoint.raw_body is not None:
             assert operation["requestBody"]["required"] is True
         if endpoint.method in ("POST", "PUT", "PATCH") and not path.endswith(("/activate", "/deactivate",
-                                                                               "/credentials", "/undo")):
+                                                                               "/credentials", "/undo", "/test",
+                                                                               "/apply", "/release")):
             assert "requestBody" in operation, (endpoint.method, path)
         success = operation["responses"][str(endpoint.status_code)]
         if endpoint.method != "DELETE" or endpoint.response_model is not None:
@@ -151,9 +165,20 @@ async def test_responses_match_their_declared_models(world: World) -> None:
     exam_admin = world.api("a-examadmin")
     exam_config = await exam_admin.ok("POST", "/exam-configurations", 201, json={"name": "Every GET"})
     template = await exam_admin.ok("POST", "/configuration-templates", 201, json={"name": "Every GET"})
+    lms_setup = await a_admin.ok("POST", "/lms-setups", 201, json={
+        "name": "Every GET", "lms_type": "TESTING", "url": "https://lms.example.org", "active": True,
+        "settings": {"client_name": "a", "client_secret": "b"}})
+    exam = await exam_admin.ok("POST", "/exams", 201, json={
+        "lms_setup_id": lms_setup["id"], "quiz_id": "quiz1", "supporter_ids": [world.users["a-supporter"].id]})
+    ready = await exam_admin.ok("POST", "/exam-configurations", 201, json={"name": "Every GET exam",
+                                                                          "status": "READY_TO_USE"})
+    await exam_admin.ok("POST", f"/exams/{exam['id']}/configuration", 201, json={"configuration_id": ready["id"]})
+    exam_template = await exam_admin.ok("POST", "/exam-templates", 201, json={"name": "Every GET"})
     per_prefix = {"/certificates": (a_admin, certificate["id"]), "/connection-configurations": (a_admin, config["id"]),
                   "/exam-configurations": (exam_admin, exam_config["id"]),
-                  "/configuration-templates": (exam_admin, template["id"])}
+                  "/configuration-templates": (exam_admin, template["id"]),
+                  "/lms-setups": (a_admin, lms_setup["id"]), "/lms-lookup": (exam_admin, 0),
+                  "/exams": (exam_admin, exam["id"]), "/exam-templates": (exam_admin, exam_template["id"])}
     checked = 0
     for endpoint in router.endpoints:
         if endpoint.method != "GET" or "{" in endpoint.path and "{id:int}" not in endpoint.path:

@@ -123,3 +123,42 @@ async def test_tenant_isolation_and_roles(services, factory: Factory) -> None:
         await services.lms_setups.update(supporter, setup.id, setup_input(name="Changed"))
     with pytest.raises(PermissionDenied):
         await services.lms_setups.create(supporter, setup_input(name="Other"))
+
+
+async def test_save_and_activate_saves_even_when_the_test_fails(services, factory: Factory) -> None:
+    eth = await factory.institution()
+    admin = await factory.actor(eth, "ia", Role.INSTITUTIONAL_ADMIN)
+    setup, result = await services.lms_setups.create(admin, setup_input(secret=""), activate=True)
+    assert not result.ok and not setup.active  # saved, inactive, with the reason in the result
+    updated, result = await services.lms_setups.update(admin, setup.id, setup_input(name="Fixed"), activate=True)
+    assert result.ok and updated.active and updated.name == "Fixed"
+
+
+async def test_testing_and_activating_need_their_privileges_before_anything_happens(services, factory: Factory) -> None:
+    eth = await factory.institution()
+    admin = await factory.actor(eth, "ia", Role.INSTITUTIONAL_ADMIN)
+    exam_admin = await factory.actor(eth, "ea", Role.EXAM_ADMIN)
+    supporter = await factory.actor(eth, "sup", Role.EXAM_SUPPORTER)
+    setup, _ = await services.lms_setups.create(admin, setup_input())
+    with pytest.raises(PermissionDenied):
+        await services.lms_setups.test(supporter, setup.id)
+    assert (await services.lms_setups.test(exam_admin, setup.id)).ok  # modify privilege
+    tested_at = (await services.lms_setups.get(admin, setup.id)).last_tested_at
+    with pytest.raises(PermissionDenied):
+        await services.lms_setups.activate(exam_admin, setup.id)
+    with pytest.raises(PermissionDenied):
+        await services.lms_setups.update(exam_admin, setup.id, setup_input(name="Sneaky"), activate=True)
+    after = await services.lms_setups.get(admin, setup.id)
+    assert after.name == "Mock LMS" and not after.active and after.last_tested_at == tested_at
+
+
+async def test_check_settings_reports_the_settings_fields(services, factory: Factory) -> None:
+    eth = await factory.institution()
+    admin = await factory.actor(eth, "ia", Role.INSTITUTIONAL_ADMIN)
+    setup, _ = await services.lms_setups.create(admin, setup_input())
+    services.lms_setups.check_settings("testing", {"client_name": "a"}, setup)  # stored secret counts
+    with pytest.raises(ValidationFailed) as caught:
+        services.lms_setups.check_settings("TESTING", {"client_name": 5})
+    assert set(caught.value.field_errors) == {"settings.client_name"}
+    with pytest.raises(ValidationFailed, match="lms_type"):
+        services.lms_setups.check_settings("NOPE", {})

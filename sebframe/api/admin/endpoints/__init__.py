@@ -5,9 +5,14 @@ from sebframe.api.admin.endpoints import (
     certificates,
     connection_configs,
     exam_configs,
+    exam_templates,
+    exams,
     institutions,
+    lms_lookup,
+    lms_setups,
     plugins,
     users,
 )
 
-__all__ = ["activity", "certificates", "connection_configs", "exam_configs", "institutions", "plugins", "users"]
+__all__ = ["activity", "certificates", "connection_configs", "exam_configs", "exam_templates", "exams", "institutions",
+           "lms_lookup", "lms_setups", "plugins", "users"]

@@ -56,6 +56,8 @@ class Exam(Base):
     status: Mapped[str] = mapped_column(String(16), default="UP_COMING")  # UP_COMING, RUNNING, FINISHED
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    # The exam template applied on import, shown as a reference (migration 0004).
+    exam_template_id: Mapped[int | None] = mapped_column(ForeignKey("exam_template.id", ondelete="SET NULL"))
     browser_exam_keys: Mapped[str] = mapped_column(Text, default="")  # one per line
     restriction_properties: Mapped[str] = mapped_column(Text, default="{}")  # JSON, LMS-specific
     restriction_applied: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -77,7 +79,9 @@ class ExamConfigurationMapping(Base):
     __tablename__ = "exam_configuration_mapping"
 
     exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id", ondelete="CASCADE"), primary_key=True)
-    configuration_id: Mapped[int] = mapped_column(ForeignKey("exam_configuration.id"), index=True)
+    # CASCADE (migration 0004): deleting a user "with all" deletes their exam configurations, attached or not.
+    configuration_id: Mapped[int] = mapped_column(ForeignKey("exam_configuration.id", ondelete="CASCADE"),
+                                                  index=True)
     encryption_password_encrypted: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 

@@ -1,0 +1,28 @@
+"""Exams: import from an LMS, supporters, the attached exam configuration, monitoring indicators, exam
+templates, the SEB restriction lifecycle and the refresh task.
+
+``service.ExamService`` (``services.exams``) is the entry point; it holds the parts as attributes:
+``indicators``, ``configuration``, ``restriction``, ``templates`` (also ``services.exam_templates``) and
+``refresher``. Importing this package registers the user-deletion option that deletes a user's exams.
+"""
+
+from sebframe.core.exams.deletion import ExamDeletionReport, ExamDependencies, register_exam_dependencies
+from sebframe.core.exams.service import EXAM_FILTERS, ExamDetails, ExamRow, ExamService, ImportPreview
+from sebframe.core.exams.templates import EXAM_TEMPLATE_FILTERS, ExamTemplateService
+from sebframe.core.exams.types import ExamStatus, ExamType, status_at
+
+__all__ = [
+    "EXAM_FILTERS",
+    "EXAM_TEMPLATE_FILTERS",
+    "ExamDeletionReport",
+    "ExamDependencies",
+    "ExamDetails",
+    "ExamRow",
+    "ExamService",
+    "ExamStatus",
+    "ExamTemplateService",
+    "ExamType",
+    "ImportPreview",
+    "register_exam_dependencies",
+    "status_at",
+]

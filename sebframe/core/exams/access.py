@@ -1,0 +1,61 @@
+"""Who may see and change an exam: SEB Server's EXAM grants, where an assigned supporter counts as owner.
+
+Exam administrators write the exams of their institution, institutional administrators read them, SEB Server
+administrators read all; an exam supporter reads and modifies (not creates or deletes) the exams they are
+assigned to. Other institutions' exams are "not found".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sebframe.core.accounts.actor import Actor, Scope
+from sebframe.core.accounts.roles import EntityType, Privilege
+from sebframe.core.db import is_valid_id
+from sebframe.core.db.models import Exam, ExamSupporter
+from sebframe.core.errors import NotFound, PermissionDenied
+
+_VERBS = {Privilege.MODIFY: "change", Privilege.WRITE: "create or delete"}
+
+
+def may(actor: Actor, privilege: Privilege, exam: Exam, supporter_ids: set[int] | frozenset[int]) -> bool:
+    """``privilege`` on ``exam``; the owner level covers the exam's owner and its assigned supporters."""
+    owner = actor.user_id if (exam.owner_id == actor.user_id or actor.user_id in supporter_ids) else exam.owner_id
+    return actor.may(privilege, EntityType.EXAM, institution_id=exam.institution_id, owner_id=owner)
+
+
+def visible(statement: Select[Any], actor: Actor, privilege: Privilege = Privilege.READ) -> Select[Any]:
+    """Limit an exam query to what ``actor`` may see (or, with ``privilege``, change)."""
+    scope = actor.scope(privilege, EntityType.EXAM)
+    if scope == Scope.OVERALL:
+        return statement
+    if scope == Scope.INSTITUTION:
+        return statement.where(Exam.institution_id == actor.institution_id)
+    if scope == Scope.OWNER:
+        assigned = select(ExamSupporter.exam_id).where(ExamSupporter.user_id == actor.user_id)
+        return statement.where(or_(Exam.owner_id == actor.user_id, Exam.id.in_(assigned)))
+    return statement.where(Exam.id.is_(None))  # nothing
+
+
+async def supporter_ids(session: AsyncSession, exam_id: int) -> set[int]:
+    rows = await session.execute(select(ExamSupporter.user_id).where(ExamSupporter.exam_id == exam_id))
+    return {row.user_id for row in rows}
+
+
+async def load_exam(session: AsyncSession, actor: Actor, exam_id: int, privilege: Privilege = Privilege.READ, *,
+                    lock: bool = False, doing: str | None = None) -> Exam:
+    """The exam if ``actor`` may see it (else ``NotFound``) and holds ``privilege`` (else ``PermissionDenied``,
+    saying ``doing``, e.g. "attach configurations to")."""
+    exam = (await session.get(Exam, exam_id, with_for_update=lock or None)
+            if isinstance(exam_id, int) and is_valid_id(exam_id) else None)
+    if exam is None:
+        raise NotFound(f"exam {exam_id} not found")
+    supporters = await supporter_ids(session, exam.id)
+    if not may(actor, Privilege.READ, exam, supporters):
+        raise NotFound(f"exam {exam_id} not found")
+    if privilege > Privilege.READ and not may(actor, privilege, exam, supporters):
+        raise PermissionDenied(f"you may not {doing or _VERBS.get(privilege, 'change')} exam {exam.name!r}")
+    return exam

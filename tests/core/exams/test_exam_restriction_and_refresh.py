@@ -1,0 +1,200 @@
+"""SEB restriction details and the refresh task: course data, status transitions, automatic apply/release,
+with the Testing LMS and with the real Open edX plugin against the fake Open edX server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sebframe_lms_openedx.plugin
+from sqlalchemy import update
+
+from sebframe.core.accounts.roles import Role
+from sebframe.core.db.models import Exam, LmsSetup
+from sebframe.core.errors import Conflict, PermissionDenied, ValidationFailed
+from sebframe.core.exams import ExamStatus
+from sebframe.core.exams.schemas import ConfigurationAttach, ExamImport, RestrictionUpdate
+from sebframe.core.lms.schemas import LmsSetupInput
+from sebframe.core.validation import parse_input
+from sebframe.settings import Settings
+from sebframe.testing.fakes.openedx import FakeCourse, FakeOpenEdx
+from tests.conftest import Factory
+from tests.core.exams.conftest import World
+from tests.exam_helpers import exam_services, ready_config, restrictions
+
+pytestmark = pytest.mark.anyio
+BEK = "a" * 64
+
+
+async def _import(world: World, quiz_id: str):  # type: ignore[no-untyped-def]
+    return await world.services.exams.import_exam(world.exam_admin, ExamImport(
+        lms_setup_id=world.setup.id, quiz_id=quiz_id, supporter_ids=[world.supporter.user_id]))
+
+
+async def _set(world: World, exam_id: int, **values: object) -> None:
+    async with world.services.db.transaction() as session:
+        await session.execute(update(Exam).where(Exam.id == exam_id).values(**values))
+
+
+async def test_restriction_details_apply_and_release(world: World) -> None:
+    services = world.services
+    restriction = services.exams.restriction
+    exam = await _import(world, "quiz11")  # up-coming: not restricted yet
+    details = await restriction.details(world.supporter, exam.id)
+    assert details.supported and not details.applied and details.config_keys == () and details.fields == ()
+    details, outcome = await restriction.update(world.exam_admin, exam.id, RestrictionUpdate(
+        browser_exam_keys=f"{BEK}, {'b' * 64}\n{BEK}"))  # type: ignore[arg-type]
+    assert details.browser_exam_keys == (BEK, "b" * 64) and outcome is None  # not applied: nothing pushed
+    with pytest.raises(ValidationFailed, match="not a Browser Exam Key"):
+        parse_input(RestrictionUpdate, {"browser_exam_keys": ["not a key!"]})
+    with pytest.raises(ValidationFailed, match="not a restriction property"):
+        await restriction.update(world.exam_admin, exam.id, RestrictionUpdate(properties={"WHITELIST_PATHS": "x"}))
+    applied = await restriction.apply(world.exam_admin, exam.id)
+    assert applied.ok and "1 Browser Exam Key" not in applied.message and "2 Browser Exam Keys" in applied.message
+    stored = restrictions()[(world.setup.id, "quiz11")]
+    assert stored.browser_exam_keys == (BEK, "b" * 64)  # type: ignore[attr-defined]
+    # Changing the keys of an applied restriction pushes them at once.
+    _, outcome = await restriction.update(world.supporter, exam.id, RestrictionUpdate(browser_exam_keys=[BEK]))
+    assert outcome is not None and outcome.ok
+    assert restrictions()[(world.setup.id, "quiz11")].browser_exam_keys == (BEK,)  # type: ignore[attr-defined]
+    with pytest.raises(PermissionDenied):
+        await restriction.apply(world.admin, exam.id)
+    released = await restriction.release(world.supporter, exam.id)
+    assert released.ok and (world.setup.id, "quiz11") not in restrictions()
+    details = await restriction.details(world.exam_admin, exam.id)
+    assert not details.applied and "released" in details.message
+    # An inactive LMS setup: applying is refused with the reason.
+    async with services.db.transaction() as session:
+        await session.execute(update(LmsSetup).where(LmsSetup.id == world.setup.id).values(active=False))
+    with pytest.raises(Conflict, match="inactive"):
+        await restriction.apply(world.exam_admin, exam.id)
+
+
+async def test_refresh_updates_course_data_status_and_restriction(world: World) -> None:
+    services = world.services
+    running = await _import(world, "quiz6")  # 2019 .. 2028
+    upcoming = await _import(world, "quiz11")  # starts five minutes after the Testing LMS was loaded
+    assert (world.setup.id, "quiz6") in restrictions() and (world.setup.id, "quiz11") not in restrictions()
+    await _set(world, running.id, name="Old Name", description="", start_url="http://old/")
+    report = await services.exams.refresher.run_once()
+    assert report.updated == [running.id] and report.started == [] and report.failures == {}
+    refreshed = await services.exams.get(world.exam_admin, running.id)
+    assert refreshed.name == "Demo Quiz 6 (MOCKUP)" and refreshed.start_url == "http://lms.mockup.com/api/"
+    assert refreshed.quiz_refreshed_at is not None
+    # Time passes: quiz 11 starts (restricted), quiz 6 ends in 2028 (released).
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    report = await services.exams.refresher.run_once(now=later)
+    assert report.started == [upcoming.id]
+    assert (await services.exams.get(world.exam_admin, upcoming.id)).status == ExamStatus.RUNNING
+    assert (world.setup.id, "quiz11") in restrictions()
+    report = await services.exams.refresher.run_once(now=datetime(2028, 6, 1, tzinfo=UTC))
+    assert report.finished == [running.id]
+    finished = await services.exams.get(world.exam_admin, running.id)
+    assert finished.status == ExamStatus.FINISHED and not finished.restriction_applied
+    assert (world.setup.id, "quiz6") not in restrictions()
+    # A quiz the LMS no longer has, or an LMS setup that is gone inactive: the exam is marked unavailable.
+    await _set(world, upcoming.id, external_id="quiz-gone")
+    report = await services.exams.refresher.run_once(now=later)
+    assert upcoming.id in report.unavailable
+    gone = await services.exams.details(world.exam_admin, upcoming.id)
+    assert not gone.exam.lms_available and "the LMS is not available" in gone.missing
+
+
+async def test_refresh_survives_a_broken_lms_and_runs_as_a_task(world: World) -> None:
+    services = world.services
+    exam = await _import(world, "quiz1")
+
+    def broken(setup):  # type: ignore[no-untyped-def]
+        raise ValueError("Expecting value: line 1 column 1")
+
+    original = services.lms_setups.adapter
+    services.lms_setups.adapter = broken  # type: ignore[method-assign]
+    try:
+        report = await services.exams.refresher.run_once()
+    finally:
+        services.lms_setups.adapter = original  # type: ignore[method-assign]
+    assert world.setup.id in report.failures and report.unavailable == [exam.id]
+    assert not (await services.exams.get(world.exam_admin, exam.id)).lms_available
+    refresher = services.exams.refresher
+    refresher.interval_seconds = 0.05
+    refresher.start()
+    assert refresher.running
+    for _ in range(100):  # the task's first round marks the exam available again
+        if (await services.exams.get(world.exam_admin, exam.id)).lms_available:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        pytest.fail("the refresh task did not run")
+    await refresher.stop()
+    assert not refresher.running
+
+
+async def test_open_edx_restriction_lifecycle_through_the_plugin(settings: Settings) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    courses = [FakeCourse("course-v1:ETH+Running+2026", "Running Exam", now - timedelta(days=1), None),
+               FakeCourse("course-v1:ETH+Later+2026", "Later Exam", now + timedelta(hours=1), now + timedelta(hours=3))]
+    with FakeOpenEdx(courses=courses) as lms:
+        async with exam_services(settings, sebframe_lms_openedx.plugin) as services:
+            factory = Factory(services)
+            eth = await factory.institution("ETH")
+            admin = await factory.actor(eth, "ia", Role.INSTITUTIONAL_ADMIN)
+            exam_admin = await factory.actor(eth, "erika", Role.EXAM_ADMIN)
+            setup, result = await services.lms_setups.create(admin, LmsSetupInput(
+                name="Open edX", lms_type="OPEN_EDX", url=lms.url,
+                settings={"client_id": lms.client_id, "client_secret": lms.client_secret}), activate=True)
+            assert result.ok, result.message
+            running = await services.exams.import_exam(exam_admin, ExamImport(
+                lms_setup_id=setup.id, quiz_id="course-v1:ETH+Running+2026", supporter_ids=[exam_admin.user_id]))
+            # Imported while running: restricted at once, seb-openedx's default permissions.
+            stored = lms.restrictions["course-v1:ETH+Running+2026"]
+            assert stored["CONFIG_KEYS"] == [] and stored["PERMISSION_COMPONENTS"] == ["AlwaysAllowStaff"]
+            details = await services.exams.restriction.details(exam_admin, running.id)
+            assert [field.name for field in details.fields][:1] == ["WHITELIST_PATHS"]
+            details, outcome = await services.exams.restriction.update(exam_admin, running.id, RestrictionUpdate(
+                browser_exam_keys=[BEK], properties={"WHITELIST_PATHS": ["about", "progress"],
+                                                     "USER_BANNING_ENABLED": "true"}))
+            assert outcome is not None and outcome.ok
+            assert details.properties == {"WHITELIST_PATHS": ["about", "progress"], "USER_BANNING_ENABLED": "true"}
+            with pytest.raises(ValidationFailed, match="not one of"):
+                await services.exams.restriction.update(exam_admin, running.id, RestrictionUpdate(
+                    properties={"WHITELIST_PATHS": ["everything"]}))
+            configuration = await ready_config(services, exam_admin)
+            await services.exams.configuration.attach(exam_admin, running.id,
+                                                      ConfigurationAttach(configuration_id=configuration.id))
+            key = await services.exams.configuration.config_key(exam_admin, running.id)
+            stored = lms.restrictions["course-v1:ETH+Running+2026"]
+            assert stored["CONFIG_KEYS"] == [key] and stored["BROWSER_KEYS"] == [BEK]
+            assert stored["WHITELIST_PATHS"] == ["about", "progress"] and stored["USER_BANNING_ENABLED"] is True
+            assert stored["PERMISSION_COMPONENTS"] == ["AlwaysAllowStaff", "CheckSEBHashConfigKey",
+                                                       "CheckSEBHashBrowserExamKey"]
+            await services.exam_configs.set_value(exam_admin, configuration.id, "allowQuit", "false")
+            await services.exam_configs.publish(exam_admin, configuration.id)
+            new_key = await services.exams.configuration.config_key(exam_admin, running.id)
+            assert lms.restrictions["course-v1:ETH+Running+2026"]["CONFIG_KEYS"] == [new_key] != [key]
+
+            later = await services.exams.import_exam(exam_admin, ExamImport(
+                lms_setup_id=setup.id, quiz_id="course-v1:ETH+Later+2026", supporter_ids=[exam_admin.user_id]))
+            assert "course-v1:ETH+Later+2026" not in lms.restrictions
+            # The course moves on the LMS; the refresh follows, starts and ends the exam.
+            lms.courses[1].name = "Later Exam (moved)"
+            report = await services.exams.refresher.run_once(now=now + timedelta(hours=2))
+            assert later.id in report.updated and later.id in report.started and report.failures == {}
+            assert (await services.exams.get(exam_admin, later.id)).name == "Later Exam (moved)"
+            assert "course-v1:ETH+Later+2026" in lms.restrictions
+            report = await services.exams.refresher.run_once(now=now + timedelta(hours=4))
+            assert report.finished == [later.id]
+            assert "course-v1:ETH+Later+2026" not in lms.restrictions
+            # An LMS failure is recorded with its reason, and the request does not fail.
+            lms.fail_status, lms.failure_path = 500, "/seb-openedx/"
+            outcome = await services.exams.restriction.reapply_if_applied(running.id, "test")
+            assert outcome is not None and not outcome.ok and "HTTP 500" in outcome.message
+            message = (await services.exams.restriction.details(exam_admin, running.id)).message
+            assert "apply failed" in message and "HTTP 500" in message
+            with pytest.raises(Conflict, match="HTTP 500"):
+                await services.exams.restriction.apply(exam_admin, running.id)
+            lms.fail_status = None
+            report = await services.exams.delete(exam_admin, running.id)
+            assert report.warnings == [] and "course-v1:ETH+Running+2026" not in lms.restrictions
+            assert json.loads(json.dumps(report.indicators)) == ["Ping"]

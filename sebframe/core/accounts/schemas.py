@@ -23,9 +23,6 @@ def time_zones() -> tuple[str, ...]:
     return tuple(sorted(available_timezones() | {"UTC"}))
 
 
-_Input = InputModel  # kept while other modules move to the public name
-
-
 class InstitutionInput(InputModel):
     name: str = Field(min_length=3, max_length=255)
     url_suffix: str | None = Field(default=None, max_length=64)

@@ -229,6 +229,11 @@ class RestrictionService:
         for exam_id in exam_ids:
             await self.reapply_if_applied(exam_id, "exam configuration published")
 
+    async def on_lms_setup_deactivated(self, exam_ids: list[int]) -> None:
+        """``LmsSetupService`` deactivation listener: exams that cannot run any more release their lock."""
+        for exam_id in exam_ids:
+            await self.release_if_applied(exam_id, "LMS setup deactivated")
+
     async def release_pending(self, pending: list[PendingRelease]) -> list[str]:
         """Release the restrictions of deleted exams; returns the failures."""
         failures = []

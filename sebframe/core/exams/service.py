@@ -119,6 +119,7 @@ class ExamService:
         self.lms_timeout_seconds = lms_timeout_seconds
         self.connections = ActiveConnections()
         self.restriction = RestrictionService(db, lms_setups, exam_configs, plugins, self.connections)
+        lms_setups.deactivation_listeners.append(self.restriction.on_lms_setup_deactivated)
         self.configuration = ExamConfigurationService(db, exam_configs, secrets, self.restriction, self.connections)
         self.indicators = IndicatorService(db, plugins)
         self.templates = ExamTemplateService(db, plugins, exam_configs)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +29,8 @@ from sebframe.core.plugins import PluginRegistry
 from sebframe.core.secrets import SecretBox
 from sebframe.core.validation import field_errors_of
 from sebframe.types import ConnectionTestResult, IntegrationContext, LmsAdapter, LmsType, RestrictionApi
+
+log = logging.getLogger(__name__)
 
 LMS_SETUP_FILTERS = ("institution_id", "name", "lms_type", "active")
 _SORTABLE = {"name": LmsSetup.name, "lms_type": LmsSetup.lms_type, "active": LmsSetup.active,
@@ -56,6 +60,9 @@ class LmsSetupService:
         self.plugins = plugins
         self.secrets = secrets
         self._clients: dict[int, tuple[datetime, httpx.AsyncClient]] = {}
+        # Called after a deactivation commits with the ids of the exams deactivated with the setup
+        # (the exam domain releases their SEB restrictions); a failing listener is logged, not raised.
+        self.deactivation_listeners: list[Callable[[list[int]], Awaitable[None]]] = []
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -278,7 +285,13 @@ class LmsSetupService:
                     exam.active = False
                     record_activity(session, actor, Activity.DEACTIVATE, EntityType.EXAM, exam.id, exam_name,
                                     f"LMS setup {setup.name} deactivated", institution_id=setup.institution_id)
-            return LmsSetupDeactivationReport(setup.id, setup.name, exams)
+            report = LmsSetupDeactivationReport(setup.id, setup.name, exams)
+        for listener in self.deactivation_listeners:
+            try:
+                await listener([exam_id for exam_id, _ in exams])
+            except Exception:
+                log.exception("a listener failed after LMS setup %s was deactivated", setup_id)
+        return report
 
     async def delete(self, actor: Actor, setup_id: int) -> None:
         async with self.db.transaction() as session:

@@ -198,3 +198,14 @@ async def test_open_edx_restriction_lifecycle_through_the_plugin(settings: Setti
             report = await services.exams.delete(exam_admin, running.id)
             assert report.warnings == [] and "course-v1:ETH+Running+2026" not in lms.restrictions
             assert json.loads(json.dumps(report.indicators)) == ["Ping"]
+
+
+async def test_deactivating_the_lms_setup_releases_the_restrictions(world: World) -> None:
+    running = await _import(world, "quiz6")  # running: restricted on import
+    assert (world.setup.id, "quiz6") in restrictions()
+    report = await world.services.lms_setups.deactivate(world.admin, world.setup.id)
+    assert (running.id, running.name) in report.exams
+    assert (world.setup.id, "quiz6") not in restrictions()
+    async with world.services.db.read() as session:
+        exam = await session.get(Exam, running.id)
+    assert exam is not None and not exam.active and not exam.restriction_applied

@@ -18,6 +18,7 @@ contains the filter text (any case), and with a start date the quiz starts then 
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -91,7 +92,7 @@ def _time(seconds: int | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC) if seconds and seconds > 0 else None
 
 
-class MoodleAdapter:
+class MoodleAdapter(ABC):
     """What both Moodle flavours share: sign-in, connection test, user lookup, quiz records."""
 
     lms_type: ClassVar[str] = ""
@@ -160,11 +161,13 @@ class MoodleAdapter:
 
     # -- per flavour -----------------------------------------------------------------------------------------
 
+    @abstractmethod
     async def _all_quizzes(self) -> list[QuizData]:
-        raise NotImplementedError
+        """Every quiz this flavour can see."""
 
+    @abstractmethod
     async def _quizzes_of_courses(self, course_ids: Sequence[int]) -> list[QuizData]:
-        raise NotImplementedError
+        """The quizzes of the given courses."""
 
     def _key(self, quiz: QuizData) -> tuple[int, int]:
         parsed = parse_internal_quiz_id(quiz.id)

@@ -17,11 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
-from sebframe.core.accounts.actor import Actor, Scope
+from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import EntityType, Privilege
-from sebframe.core.db import Database, is_valid_id, utc_now
+from sebframe.core.accounts.scoping import load_visible, scoped_to_institution
+from sebframe.core.db import Database, utc_now
 from sebframe.core.db.models import Exam, LmsSetup
-from sebframe.core.errors import NotFound, PermissionDenied, ValidationFailed
+from sebframe.core.errors import PermissionDenied, ValidationFailed
 from sebframe.core.http import create_http_client, describe_http_failure
 from sebframe.core.lms.schemas import LmsSetupInput
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
@@ -67,12 +68,8 @@ class LmsSetupService:
     # -- queries -------------------------------------------------------------------------------
 
     async def list(self, actor: Actor, params: ListParams) -> Page[LmsSetup]:
-        statement = select(LmsSetup)
-        scope = actor.scope(Privilege.READ, EntityType.LMS_SETUP)
-        if scope == Scope.NONE:
-            raise PermissionDenied("you may not see LMS setups")
-        if scope != Scope.OVERALL:
-            statement = statement.where(LmsSetup.institution_id == actor.institution_id)
+        statement = scoped_to_institution(select(LmsSetup), actor, EntityType.LMS_SETUP, LmsSetup.institution_id,
+                                          "LMS setups")
         filters = params.filters
         if "institution_id" in filters:
             if not filters["institution_id"].isdigit():
@@ -353,10 +350,7 @@ class LmsSetupService:
 
     @staticmethod
     async def _visible(session: AsyncSession, actor: Actor, setup_id: int) -> LmsSetup:
-        setup = await session.get(LmsSetup, setup_id) if is_valid_id(setup_id) else None
-        if setup is None or not actor.may(Privilege.READ, EntityType.LMS_SETUP, institution_id=setup.institution_id):
-            raise NotFound(f"LMS setup {setup_id} not found")
-        return setup
+        return await load_visible(session, actor, LmsSetup, setup_id, EntityType.LMS_SETUP, "LMS setup")
 
     @staticmethod
     def _require(actor: Actor, privilege: Privilege, setup: LmsSetup) -> None:

@@ -27,11 +27,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
-from sebframe.core.accounts.actor import Actor, Scope
+from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import EntityType, Privilege
-from sebframe.core.db import Database, is_valid_id
+from sebframe.core.accounts.scoping import load_visible, scoped_to_institution
+from sebframe.core.db import Database
 from sebframe.core.db.models import Certificate, ConnectionConfiguration
-from sebframe.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from sebframe.core.errors import Conflict, PermissionDenied, ValidationFailed
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
 from sebframe.core.secrets import SecretBox
 
@@ -346,21 +347,12 @@ class CertificateService:
 
     @staticmethod
     def _visible_statement(actor: Actor) -> Select[tuple[Certificate]]:
-        scope = actor.scope(Privilege.READ, EntityType.CERTIFICATE)
-        if scope == Scope.NONE:
-            raise PermissionDenied("you may not see certificates")
-        statement = select(Certificate)
-        if scope != Scope.OVERALL:
-            statement = statement.where(Certificate.institution_id == actor.institution_id)
-        return statement
+        return scoped_to_institution(select(Certificate), actor, EntityType.CERTIFICATE, Certificate.institution_id,
+                                     "certificates")
 
     @staticmethod
     async def _visible(session: AsyncSession, actor: Actor, certificate_id: int) -> Certificate:
-        certificate = await session.get(Certificate, certificate_id) if is_valid_id(certificate_id) else None
-        if certificate is None or not actor.may(Privilege.READ, EntityType.CERTIFICATE,
-                                                institution_id=certificate.institution_id):
-            raise NotFound(f"certificate {certificate_id} not found")
-        return certificate
+        return await load_visible(session, actor, Certificate, certificate_id, EntityType.CERTIFICATE, "certificate")
 
     @staticmethod
     def _require_write(actor: Actor, certificate: Certificate) -> None:

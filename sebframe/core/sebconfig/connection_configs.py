@@ -22,9 +22,10 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
-from sebframe.core.accounts.actor import Actor, Scope
+from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import EntityType, Privilege
-from sebframe.core.db import MAX_ID, Database, is_valid_id
+from sebframe.core.accounts.scoping import load_visible, scoped_to_institution
+from sebframe.core.db import MAX_ID, Database
 from sebframe.core.db.models import ActivityLogEntry, Certificate, ConnectionConfiguration, Institution
 from sebframe.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
@@ -559,21 +560,13 @@ class ConnectionConfigService:
 
     @staticmethod
     def _visible_statement(actor: Actor) -> Select[tuple[ConnectionConfiguration]]:
-        scope = actor.scope(Privilege.READ, EntityType.CONNECTION_CONFIGURATION)
-        if scope == Scope.NONE:
-            raise PermissionDenied("you may not see connection configurations")
-        statement = select(ConnectionConfiguration)
-        if scope != Scope.OVERALL:
-            statement = statement.where(ConnectionConfiguration.institution_id == actor.institution_id)
-        return statement
+        return scoped_to_institution(select(ConnectionConfiguration), actor, EntityType.CONNECTION_CONFIGURATION,
+                                     ConnectionConfiguration.institution_id, "connection configurations")
 
     @staticmethod
     async def _visible(session: AsyncSession, actor: Actor, config_id: int) -> ConnectionConfiguration:
-        config = await session.get(ConnectionConfiguration, config_id) if is_valid_id(config_id) else None
-        if config is None or not actor.may(Privilege.READ, EntityType.CONNECTION_CONFIGURATION,
-                                           institution_id=config.institution_id):
-            raise NotFound(f"connection configuration {config_id} not found")
-        return config
+        return await load_visible(session, actor, ConnectionConfiguration, config_id,
+                                  EntityType.CONNECTION_CONFIGURATION, "connection configuration")
 
     @staticmethod
     def _require(actor: Actor, config: ConnectionConfiguration, verb: str = "change") -> None:

@@ -66,20 +66,19 @@ import asyncio
 import json
 import re
 import secrets
-import socket
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
+
+from sebframe.testing.fakes._server import BackgroundServer
 
 DEFAULT_USERNAME = "sebserver"
 DEFAULT_PASSWORD = "sebserver-Pa55!"
@@ -411,19 +410,6 @@ _V1_SET_RESTRICTION = {**_SPECS["quizaccess_sebserver_set_restriction"], "quitli
 # -- the server ---------------------------------------------------------------------------------------------
 
 
-class _QuickServer(uvicorn.Server):
-    """uvicorn checks ``should_exit`` every 0.1 s; a test suite starting many fakes notices sooner."""
-
-    async def main_loop(self) -> None:
-        if not hasattr(self, "on_tick"):  # another uvicorn: keep its own loop
-            await super().main_loop()
-            return
-        counter = 0
-        while not await self.on_tick(counter):
-            counter = (counter + 1) % 864000
-            await asyncio.sleep(0.01)
-
-
 class FakeMoodle:
     """A fake Moodle on 127.0.0.1; use as a context manager (``with FakeMoodle() as moodle``)."""
 
@@ -489,13 +475,8 @@ class FakeMoodle:
         self.requests: list[RecordedRequest] = []
         self._tokens: dict[str, str] = {}  # token -> service short name
         self._lock = threading.Lock()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
-        self._watchdog: threading.Timer | None = None
-        self._stopping = threading.Event()
-        self.port = 0
         self.app = self._build_app()
+        self._background = BackgroundServer(self.app, "fake-moodle", http="h11", lifetime=lifetime)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -506,49 +487,16 @@ class FakeMoodle:
             raise RuntimeError("the fake Moodle is not running; use it as a context manager")
         return f"http://127.0.0.1:{self.port}{self.base_path}"
 
+    @property
+    def port(self) -> int:
+        return self._background.port
+
     def start(self, timeout: float = 10.0) -> FakeMoodle:
-        if self._thread is not None:
-            raise RuntimeError("already started")
-        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on such sockets (else ~40 ms per keep-alive request)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self._socket = sock
-        self.port = int(sock.getsockname()[1])
-        config = uvicorn.Config(self.app, loop="asyncio", http="h11", lifespan="off", log_config=None,
-                                access_log=False, timeout_graceful_shutdown=1)
-        self._server = _QuickServer(config)
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True,
-                                        name=f"fake-moodle-{self.port}")
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the fake Moodle did not start")
-            time.sleep(0.005)
-        if self.lifetime > 0:  # a forgotten server stops by itself
-            self._watchdog = threading.Timer(self.lifetime, self.stop)
-            self._watchdog.daemon = True
-            self._watchdog.start()
+        self._background.start(timeout)
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._watchdog is not None and self._watchdog is not threading.current_thread():
-            self._watchdog.cancel()
-        self._watchdog = None
-        if self._server is not None:
-            self._server.should_exit = True
-            self._server.force_exit = True  # do not wait for keep-alive connections of the clients under test
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
-        self._server = None
-        self._thread = None
+        self._background.stop()
 
     def __enter__(self) -> FakeMoodle:
         return self.start()
@@ -633,7 +581,7 @@ class FakeMoodle:
             with self._lock:
                 self.requests.append(recorded)
             if self.delay > 0:
-                await self._sleep(self.delay)
+                await self._background.sleep(self.delay)
             if self.fail_status is not None:
                 return HTMLResponse("<h1>Internal Server Error</h1>", status_code=self.fail_status)
             if self.redirect_to:  # like a Moodle whose wwwroot is another address (e.g. https)
@@ -641,11 +589,6 @@ class FakeMoodle:
             return await handler(request, recorded)
 
         return endpoint
-
-    async def _sleep(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not self._stopping.is_set() and time.monotonic() < deadline:
-            await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
     def _json(self, payload: Any) -> Response:
         text = json.dumps(payload, separators=(",", ":"))

@@ -37,13 +37,10 @@ requests with 429 and ``Retry-After``; ``delay`` sleeps before answering request
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -52,11 +49,12 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, urlencode
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+
+from sebframe.testing.fakes._server import BackgroundServer
 
 DEFAULT_CLIENT_ID = "sebframe-client"
 DEFAULT_CLIENT_SECRET = "sebframe-secret"
@@ -205,12 +203,8 @@ class FakeOpenEdx:
         self.requests: list[RecordedRequest] = []
         self._tokens: dict[str, _Token] = {}
         self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._socket: socket.socket | None = None
-        self.port = 0
         self.app = self._build_app()
+        self._background = BackgroundServer(self.app, "fake-openedx")
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -228,42 +222,16 @@ class FakeOpenEdx:
     def client_secret(self) -> str:
         return self.clients[0].client_secret
 
+    @property
+    def port(self) -> int:
+        return self._background.port
+
     def start(self, timeout: float = 10.0) -> FakeOpenEdx:
-        if self._thread is not None:
-            raise RuntimeError("already started")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto: asyncio sets TCP_NODELAY
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self._socket = sock
-        self.port = int(sock.getsockname()[1])
-        config = uvicorn.Config(self.app, loop="asyncio", lifespan="off", log_config=None, access_log=False,
-                                timeout_graceful_shutdown=1)
-        self._server = _Server(config)
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True,
-                                        name=f"fake-openedx-{self.port}")
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the fake Open edX server did not start")
-            time.sleep(0.005)
+        self._background.start(timeout)
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.should_exit = True
-            self._server.force_exit = True
-            self._server.wake()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
-        self._server = None
-        self._thread = None
+        self._background.stop()
 
     def __enter__(self) -> FakeOpenEdx:
         return self.start()
@@ -330,7 +298,7 @@ class FakeOpenEdx:
                 self.requests.append(recorded)
             affected = request.url.path.startswith(self.failure_path)
             if affected and self.delay > 0:
-                await self._sleep(self.delay)
+                await self._background.sleep(self.delay)
             if throttled and self.throttle > 0:
                 with self._lock:
                     self.throttle -= 1
@@ -346,11 +314,6 @@ class FakeOpenEdx:
             return await handler(request)
 
         return endpoint
-
-    async def _sleep(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not self._stopping.is_set() and time.monotonic() < deadline:
-            await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
     # -- OAuth2 ----------------------------------------------------------------------------------
 
@@ -566,45 +529,6 @@ class FakeOpenEdx:
         merged = {**(current or {}), **validated}  # PATCH
         self.restrictions[course_id] = merged
         return JSONResponse(merged)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server, stoppable at once: its main loop checks every 0.1 s, this one also wakes on ``wake()``."""
-
-    _loop: asyncio.AbstractEventLoop | None = None
-    _wake: asyncio.Event | None = None
-
-    async def main_loop(self) -> None:
-        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
-        counter = 0
-        while not await self.on_tick(counter):
-            counter = (counter + 1) % 864000
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), 0.1)
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        """uvicorn's shutdown without its fixed 0.1 s pause: close, let connections end, cancel what is left."""
-        state = getattr(self, "server_state", None)
-        if state is None or not hasattr(self, "servers"):
-            await super().shutdown(sockets)
-            return
-        for server in self.servers:
-            server.close()
-        for sock in sockets or []:
-            sock.close()
-        for connection in list(state.connections):
-            connection.shutdown()
-        deadline = time.monotonic() + 1.0
-        while (state.connections or state.tasks) and time.monotonic() < deadline:
-            await asyncio.sleep(0.005)
-        for task in list(state.tasks):
-            task.cancel()
-
-    def wake(self) -> None:
-        loop, event = self._loop, self._wake
-        if loop is not None and event is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has already closed
-                loop.call_soon_threadsafe(event.set)
 
 
 def validate_seb_configuration(data: Any) -> tuple[dict[str, Any], dict[str, Any]]:

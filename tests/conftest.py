@@ -24,6 +24,7 @@ from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.auth import actor_of
 from sebframe.core.accounts.passwords import hash_password, set_hash_parameters
 from sebframe.core.accounts.roles import Role
+from sebframe.core.db import Database
 from sebframe.core.db.base import Base
 from sebframe.core.db.migrate import upgrade
 from sebframe.core.db.models import Institution, UserAccount, UserRoleGrant
@@ -82,6 +83,18 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
+async def empty_tables(database: Database | str) -> None:
+    """Delete every row, children first: each test starts from, and leaves, an empty database."""
+    db = Database(database) if isinstance(database, str) else database
+    try:
+        async with db.transaction() as session:
+            for table in reversed(Base.metadata.sorted_tables):
+                await session.execute(delete(table))
+    finally:
+        if db is not database:
+            await db.dispose()
+
+
 @pytest.fixture
 async def services(settings: Settings) -> AsyncIterator[Services]:
     registry = PluginRegistry.load(settings, load_entrypoints=False)
@@ -89,9 +102,7 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
     try:
         yield services
     finally:
-        async with services.db.transaction() as session:
-            for table in reversed(Base.metadata.sorted_tables):
-                await session.execute(delete(table))
+        await empty_tables(services.db)
         await services.close()
 
 

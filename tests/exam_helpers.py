@@ -7,10 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import sebframe_indicators.plugin
-from sqlalchemy import delete
 
 from sebframe.core.accounts.actor import Actor
-from sebframe.core.db.base import Base
 from sebframe.core.db.models import ExamConfiguration, LmsSetup
 from sebframe.core.lms import testing_lms
 from sebframe.core.lms.schemas import LmsSetupInput
@@ -18,6 +16,7 @@ from sebframe.core.sebconfig.exam_configs import ConfigKind, ExamConfigCreate
 from sebframe.core.services import Services
 from sebframe.settings import Settings
 from sebframe.testing import registry_with
+from tests.conftest import empty_tables
 
 TESTING_SETTINGS = {"client_name": "sebframe", "client_secret": "testing-secret"}
 
@@ -30,9 +29,7 @@ async def exam_services(settings: Settings, *plugins: object) -> AsyncIterator[S
     try:
         yield services
     finally:
-        async with services.db.transaction() as session:
-            for table in reversed(Base.metadata.sorted_tables):
-                await session.execute(delete(table))
+        await empty_tables(services.db)
         await services.close()
         testing_lms._RESTRICTIONS.clear()
 

@@ -8,29 +8,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from sebframe.cli import cli
 from sebframe.core.accounts.auth import AuthService
 from sebframe.core.db import Database
-from sebframe.core.db.base import Base
-
-
-async def _clear(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(delete(table))
-    await engine.dispose()
+from tests.conftest import empty_tables
 
 
 @pytest.fixture
 def env(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    asyncio.run(_clear(database_url))
+    asyncio.run(empty_tables(database_url))
     yield {"SEBFRAME_DATABASE_URL": database_url, "SEBFRAME_DATA_DIR": str(tmp_path / "data"),
            "SEBFRAME_LOAD_ENTRYPOINT_PLUGINS": "false"}
-    asyncio.run(_clear(database_url))
+    asyncio.run(empty_tables(database_url))
 
 
 async def _token_user(url: str, token: str) -> str | None:

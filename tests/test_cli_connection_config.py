@@ -13,12 +13,12 @@ from sqlalchemy import delete, select
 from sebframe.cli import cli
 from sebframe.core.accounts.auth import actor_of
 from sebframe.core.accounts.roles import Role
-from sebframe.core.db.base import Base
 from sebframe.core.db.models import ActivityLogEntry, Institution, UserAccount, UserRoleGrant
 from sebframe.core.sebconfig import decode_seb
 from sebframe.core.sebconfig.connection_configs import ConnectionConfigInput
 from sebframe.core.services import Services
 from sebframe.settings import Settings
+from tests.conftest import empty_tables
 
 SECRET_KEY = "cli-test-secret-key-0123456789"
 
@@ -28,17 +28,11 @@ def _settings(env: dict[str, str]) -> Settings:
                     secret_key=SECRET_KEY, load_entrypoint_plugins=False)
 
 
-async def _clear(services: Services) -> None:
-    async with services.db.transaction() as session:
-        for table in reversed(Base.metadata.sorted_tables):
-            await session.execute(delete(table))
-
-
 async def _prepare(env: dict[str, str]) -> dict[str, int]:
     """Two institutions, each with a configuration named "Exams" (one password-protected), one inactive."""
     services = Services.create(_settings(env))
     try:
-        await _clear(services)
+        await empty_tables(services.db)
         ids: dict[str, int] = {}
         for name, password in (("ETH", "pw"), ("UZH", None)):
             async with services.db.transaction() as session:
@@ -73,20 +67,12 @@ async def _log(env: dict[str, str]) -> list[tuple[str | None, str, str]]:
         await services.close()
 
 
-async def _clear_all(env: dict[str, str]) -> None:
-    services = Services.create(_settings(env))
-    try:
-        await _clear(services)
-    finally:
-        await services.close()
-
-
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     values = {"SEBFRAME_DATABASE_URL": database_url, "SEBFRAME_DATA_DIR": str(tmp_path / "data"),
               "SEBFRAME_SECRET_KEY": SECRET_KEY, "SEBFRAME_LOAD_ENTRYPOINT_PLUGINS": "false"}
     yield values
-    asyncio.run(_clear_all(values))
+    asyncio.run(empty_tables(database_url))
 
 
 def test_export_by_name(env: dict[str, str], tmp_path: Path) -> None:

@@ -14,14 +14,12 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from sebframe.app import create_app
 from sebframe.core.bootstrap import create_admin
 from sebframe.core.db import Database
-from sebframe.core.db.base import Base
 from sebframe.settings import Settings
+from tests.conftest import empty_tables
 
 CHROMIUM = "/usr/bin/chromium"
 ADMIN_PASSWORD = "admin-password-1"
@@ -43,14 +41,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _clear(database_url: str) -> None:
-    engine = create_async_engine(database_url)
-    async with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(delete(table))
-    await engine.dispose()
-
-
 async def _seed_admin(database_url: str) -> None:
     db = Database(database_url)
     await create_admin(db, "admin", ADMIN_PASSWORD, institution_name="Server Operations")
@@ -59,7 +49,7 @@ async def _seed_admin(database_url: str) -> None:
 
 @pytest.fixture
 def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    asyncio.run(_clear(database_url))
+    asyncio.run(empty_tables(database_url))
     asyncio.run(_seed_admin(database_url))
     settings = Settings(database_url=database_url, data_dir=tmp_path / "data", secret_key="browser-test-secret-key",
                         load_entrypoint_plugins=False)
@@ -78,7 +68,7 @@ def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        asyncio.run(_clear(database_url))
+        asyncio.run(empty_tables(database_url))
 
 
 @pytest.fixture

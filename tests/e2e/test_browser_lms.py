@@ -28,7 +28,8 @@ from sebframe.core.services import Services
 from sebframe.settings import Settings
 from sebframe.testing import registry_with
 from sebframe.types import ConnectionTestResult, IntegrationContext, LmsType, QuizData, QuizFilter
-from tests.e2e.conftest import LiveServer, _clear, _free_port
+from tests.conftest import empty_tables
+from tests.e2e.conftest import LiveServer, _free_port
 from tests.e2e.test_browser_accounts import sign_in
 from tests.lms_support import installed_lms_plugins
 
@@ -91,7 +92,7 @@ async def _seed(settings: Settings) -> None:
 def lms_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     settings = Settings(database_url=database_url, data_dir=tmp_path / "data", secret_key="browser-lms-secret-key",
                         load_entrypoint_plugins=False)
-    asyncio.run(_clear(database_url))
+    asyncio.run(empty_tables(database_url))
     asyncio.run(_seed(settings))
     services = Services.create(settings, _registry())
     services.quiz_lookup = QuizLookupService(services.db, services.lms_setups, timeout_seconds=SLOW_SECONDS)
@@ -111,7 +112,7 @@ def lms_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
         server.should_exit = True
         thread.join(timeout=10)
         with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, _clear(database_url)).result()
+            pool.submit(asyncio.run, empty_tables(database_url)).result()
 
 
 def test_lookup_shows_fast_answers_before_the_slow_lms_times_out(lms_server: LiveServer,  # type: ignore[no-untyped-def]

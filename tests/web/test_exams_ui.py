@@ -292,3 +292,41 @@ async def test_readers_and_other_institutions(scene: Scene) -> None:
     assert (await client.get(f"/exams/{exam.id}")).status_code == 404
     assert _exam_names((await client.get("/exams")).text) == []
     assert (await client.get(_import_url(scene, "quiz5"))).status_code == 404
+
+
+async def test_edit_seb_client_checks(scene: Scene) -> None:
+    exam = await scene.exam("quiz1")
+    client = scene.client
+    await sign_in(client, "erika")
+    form = await client.get(f"/exams/{exam.id}/edit")
+    assert "SEB client checks" in form.text and 'name="signature_key_trust_threshold"' in form.text
+    assert 'name="signature_key_trust_threshold" type="number" value="2"' in form.text
+    people = [str(scene.supporter.user_id)]
+    grant = "0123456789abcdef" * 4
+    bad = await client.post(f"/exams/{exam.id}/edit", data={
+        "exam_type": "BYOD", "supporter_ids[]": people, "signature_key_check_enabled": "1",
+        "signature_key_trust_threshold": "3", "signature_key_grants": f"{grant}\nnot-a-hash",
+        "allowed_seb_versions": "Win.3.5.0.min, Mac.3", "alternative_bek": ""})
+    assert bad.status_code == 422
+    assert "&#39;not-a-hash&#39; is not an app signature key hash" in bad.text
+    assert "&#39;Mac.3&#39; is not a SEB version: major and minor version are required" in bad.text
+    assert "Win.3.5.0.min, Mac.3" in bad.text  # the input is kept
+    assert 'name="signature_key_check_enabled" value="1" checked' in bad.text
+    unchanged = await scene.services.exams.get(scene.exam_admin, exam.id)
+    assert not unchanged.signature_key_check_enabled and unchanged.exam_type == "UNDEFINED"
+    saved = await client.post(f"/exams/{exam.id}/edit", data={
+        "exam_type": "BYOD", "supporter_ids[]": people, "signature_key_check_enabled": "1",
+        "signature_key_trust_threshold": "3", "signature_key_grants": grant,
+        "allowed_seb_versions": "Win.3.5.0.min, mac.3.3", "alternative_bek": "b" * 64})
+    assert saved.status_code == 303
+    view = (await client.get(f"/exams/{exam.id}")).text
+    assert "SEB Client Checks" in view and grant in view and "Win.3.5.0.min, Mac.3.3" in view and "b" * 64 in view
+    again = (await client.get(f"/exams/{exam.id}/edit")).text
+    assert 'name="signature_key_check_enabled" value="1" checked' in again and f">{grant}</textarea>" in again
+    # An unticked box switches the check off; the other fields stay as posted.
+    await client.post(f"/exams/{exam.id}/edit", data={
+        "exam_type": "BYOD", "supporter_ids[]": people, "signature_key_trust_threshold": "3",
+        "signature_key_grants": grant, "allowed_seb_versions": "", "alternative_bek": ""})
+    stored = await scene.services.exams.get(scene.exam_admin, exam.id)
+    assert not stored.signature_key_check_enabled and stored.allowed_seb_versions == ""
+    assert stored.alternative_bek is None and stored.signature_key_trust_threshold == 3

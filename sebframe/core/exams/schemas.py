@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from sebframe.core.db import MAX_ID
+from sebframe.core.session.seb_versions import format_allowed_versions, parse_allowed_versions
 from sebframe.core.validation import InputModel, empty_to_none
 
 ExamTypeName = Literal["UNDEFINED", "MANAGED", "BYOD", "VDI"]
@@ -17,8 +18,12 @@ MAX_SUPPORTERS = 500
 MAX_THRESHOLDS = 100
 MAX_INDICATORS = 50
 MAX_KEYS = 100
+MAX_TRUST_THRESHOLD = 100_000
+MAX_ALLOWED_VERSIONS_LENGTH = 1024  # the column's size
 _COLOR = re.compile(r"^#?([0-9a-fA-F]{6})$")
 _KEY = re.compile(r"^[A-Za-z0-9]{1,512}$")
+_ASK_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
+_LIST_SEPARATORS = re.compile(r"[\s,]+")
 
 
 def normalise_color(value: Any) -> Any:
@@ -48,13 +53,57 @@ class ExamImport(InputModel):
     _unique = field_validator("supporter_ids")(_unique_ids)
 
 
+def _split_list(value: Any) -> Any:
+    """A form's text area (one per line or comma-separated) as a list."""
+    if isinstance(value, str):
+        return [part for part in _LIST_SEPARATORS.split(value) if part]
+    return value
+
+
 class ExamUpdate(InputModel):
-    """Only the fields given change; the course data belongs to the LMS."""
+    """Only the fields given change; the course data belongs to the LMS.
+
+    The SEB client checks (``signature_key_*``, ``allowed_seb_versions``, ``alternative_bek``) only flag
+    connections in monitoring; ``alternative_bek`` "" removes the key.
+    """
 
     exam_type: ExamTypeName | None = None
     supporter_ids: list[Id] | None = Field(default=None, max_length=MAX_SUPPORTERS)
+    signature_key_check_enabled: bool | None = None
+    signature_key_trust_threshold: int | None = Field(default=None, ge=0, le=MAX_TRUST_THRESHOLD)
+    signature_key_grants: list[str] | None = Field(default=None, max_length=MAX_KEYS,
+                                                   description="app signature key hashes, 64 hex digits each")
+    allowed_seb_versions: str | None = Field(default=None, max_length=MAX_ALLOWED_VERSIONS_LENGTH,
+                                             description="e.g. Win.3.5.0.min,Mac.3.3; empty: any version")
+    alternative_bek: str | None = Field(default=None, max_length=255, description="empty: none")
 
     _unique = field_validator("supporter_ids")(_unique_ids)
+    _split_grants = field_validator("signature_key_grants", mode="before")(_split_list)
+
+    @field_validator("signature_key_grants")
+    @classmethod
+    def _check_grants(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        hashes = [item.strip().lower() for item in value if item.strip()]
+        for item in hashes:
+            if not _ASK_HASH.match(item):
+                raise ValueError(f"{item[:40]!r} is not an app signature key hash (64 hex digits, as monitoring "
+                                 "shows for a connection)")
+        return list(dict.fromkeys(hashes))
+
+    @field_validator("allowed_seb_versions")
+    @classmethod
+    def _check_versions(cls, value: str | None) -> str | None:
+        # Stored in the canonical form, e.g. "Win.3.5.0.min,Mac.3.3"; the error names the bad entry.
+        return None if value is None else format_allowed_versions(parse_allowed_versions(value))
+
+    @field_validator("alternative_bek")
+    @classmethod
+    def _check_bek(cls, value: str | None) -> str | None:
+        if value and not _KEY.match(value):
+            raise ValueError("enter a Browser Exam Key of letters and digits, e.g. 64 hex digits")
+        return value
 
 
 class ThresholdInput(InputModel):
@@ -107,12 +156,7 @@ class RestrictionUpdate(InputModel):
     browser_exam_keys: list[str] | None = Field(default=None, max_length=MAX_KEYS)
     properties: dict[str, str | list[str]] | None = None
 
-    @field_validator("browser_exam_keys", mode="before")
-    @classmethod
-    def _split_keys(cls, value: Any) -> Any:
-        if isinstance(value, str):  # the form's text area: one per line or comma-separated
-            return [part for part in re.split(r"[\s,]+", value) if part]
-        return value
+    _split_keys = field_validator("browser_exam_keys", mode="before")(_split_list)
 
     @field_validator("browser_exam_keys")
     @classmethod

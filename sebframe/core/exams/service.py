@@ -2,9 +2,9 @@
 the "missing setup" check of running exams, and deletion with its report.
 
 The course data (name, description, times, start URL) belongs to the LMS: it is copied on import and kept
-fresh by the refresh task (``refresh.py``); only the exam type, the supporters, the attached configuration
-(``configuration.py``), the indicators (``indicators.py``) and the SEB restriction details
-(``restriction.py``) are SEB Server's.
+fresh by the refresh task (``refresh.py``); only the exam type, the supporters, the SEB client checks
+(``client_checks.py``), the attached configuration (``configuration.py``), the indicators (``indicators.py``)
+and the SEB restriction details (``restriction.py``) are SEB Server's.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from sebframe.core.db.models import (
 )
 from sebframe.core.errors import Conflict, PermissionDenied, ValidationFailed
 from sebframe.core.exams.access import load_exam, may, supporter_ids, visible
+from sebframe.core.exams.client_checks import apply_client_checks
 from sebframe.core.exams.configuration import ExamConfigurationService
 from sebframe.core.exams.connections import ActiveConnections
 from sebframe.core.exams.deletion import (
@@ -388,6 +389,7 @@ class ExamService:
                     session.add_all([ExamSupporter(exam_id=exam.id, user_id=user_id)
                                      for user_id in wanted - current])
                     changes.append("supporters " + ", ".join(user.username for user in users))
+            changes += apply_client_checks(exam, data)
             if changes:
                 exam.updated_at = utc_now()
                 record_activity(session, actor, Activity.MODIFY, EntityType.EXAM, exam.id, exam.name,

@@ -1,4 +1,5 @@
-"""Pieces the exam and exam template screens share: the indicator editor, the supporter picker, LMS text."""
+"""Pieces the exam and exam template screens share: the indicator editor, the supporter picker, LMS text,
+the SEB client check fields."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sebframe.core.db.models import UserAccount
+from sebframe.core.db.models import Exam, UserAccount
+from sebframe.core.exams.client_checks import signature_key_grants
 from sebframe.core.exams.indicators import IndicatorSpec, format_value
 from sebframe.core.exams.supporters import accounts
 from sebframe.core.exams.types import EXAM_TYPE_LABELS
@@ -31,6 +33,21 @@ def plain_text(markup: str) -> str:
 
 def safe_link(url: str) -> str | None:
     return url if urlsplit(url or "").scheme in ("http", "https") else None
+
+
+# -- the SEB client checks ----------------------------------------------------------------------------
+
+CLIENT_CHECK_TEXT_FIELDS = ("signature_key_trust_threshold", "signature_key_grants", "allowed_seb_versions",
+                            "alternative_bek")
+
+
+def client_check_values(exam: Exam) -> dict[str, Any]:
+    """The exam's SEB client checks as the edit form shows them."""
+    return {"signature_key_check_enabled": exam.signature_key_check_enabled,
+            "signature_key_trust_threshold": str(exam.signature_key_trust_threshold),
+            "signature_key_grants": "\n".join(signature_key_grants(exam)),
+            "allowed_seb_versions": exam.allowed_seb_versions.replace(",", ", "),
+            "alternative_bek": exam.alternative_bek or ""}
 
 
 # -- the supporter picker ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sebframe.core.accounts.actor import Actor, Scope
 from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.errors import Conflict, PermissionDenied, ValidationFailed
 from sebframe.core.exams import EXAM_FILTERS, ExamStatus
+from sebframe.core.exams.client_checks import signature_key_grants
 from sebframe.core.exams.indicators import IndicatorSpec, parse_thresholds, type_label
 from sebframe.core.exams.restriction import RestrictionDetails
 from sebframe.core.exams.schemas import ConfigurationAttach, ExamImport, ExamUpdate, IndicatorInput, RestrictionUpdate
@@ -30,7 +31,9 @@ from sebframe.web.views.activity import to_utc_filter
 from sebframe.web.views.common import current_path, fetch_list, field_errors, list_params, path_id, safe_next
 from sebframe.web.views.config_screens import partial
 from sebframe.web.views.exam_parts import (
+    CLIENT_CHECK_TEXT_FIELDS,
     EXAM_TYPE_OPTIONS,
+    client_check_values,
     indicator_page,
     indicator_values,
     people,
@@ -188,6 +191,7 @@ async def view_exam(request: Request) -> Response:
         "title": f"Exam {exam.name}", "d": details, "exam": exam, "attached": attached,
         "config_status": ConfigStatus(attached.configuration.status).label if attached else "",
         "indicators": indicator_rows(specs, types), "restriction": restriction,
+        "signature_key_grants": signature_key_grants(exam),
         "status_label": exam_status_label(exam.status), "type_label": exam_type_label(exam.exam_type),
         "description": plain_text(exam.description), "start_link": safe_link(exam.start_url),
         "running": exam.status == ExamStatus.RUNNING, "here": current_path(request),
@@ -208,10 +212,12 @@ async def edit_exam(request: Request) -> Response:
         raise PermissionDenied(f"you may not change exam {exam.name!r}")
     errors: dict[str, str] = {}
     if request.method == "GET":
-        values: dict[str, Any] = {"exam_type": exam.exam_type, "supporter_ids": [u.id for u in details.supporters]}
+        values: dict[str, Any] = {"exam_type": exam.exam_type, "supporter_ids": [u.id for u in details.supporters],
+                                  **client_check_values(exam)}
     else:
         form = await request.form()
-        values = {**form_fields(form, "exam_type"), "supporter_ids": posted_ids(form)}
+        values = {**form_fields(form, "exam_type", *CLIENT_CHECK_TEXT_FIELDS), "supporter_ids": posted_ids(form),
+                  "signature_key_check_enabled": form.get("signature_key_check_enabled") == "1"}
         try:
             await services.exams.update(actor, exam.id, parse_input(ExamUpdate, values))
         except ValidationFailed as exc:

@@ -20,6 +20,8 @@ from tests.exam_helpers import exam_services, restrictions
 
 pytestmark = pytest.mark.anyio
 BEK = "d" * 64
+CLIENT_CHECKS = ("signature_key_check_enabled", "signature_key_trust_threshold", "signature_key_grants",
+                 "allowed_seb_versions", "alternative_bek")
 
 
 @pytest.fixture
@@ -76,6 +78,33 @@ async def test_import_list_get_patch_and_missing_setup(world: World) -> None:
     assert "imported already" in duplicate["message"]
     error_of(await api.post("/exams", json={"lms_setup_id": setup["id"], "quiz_id": "quiz1", "exam_type": "X"}), 422)
     error_of(await api.post("/exams", json={"lms_setup_id": "1", "quiz_id": "quiz1"}), 422)
+
+
+async def test_seb_client_checks_round_trip(world: World) -> None:
+    setup = await _setup(world)
+    api = world.api("a-examadmin")
+    exam = await _import(world, setup)
+    assert {key: exam[key] for key in CLIENT_CHECKS} == {
+        "signature_key_check_enabled": False, "signature_key_trust_threshold": 2, "signature_key_grants": [],
+        "allowed_seb_versions": "", "alternative_bek": None}
+    assert "app_signature_salt" not in exam  # handed to SEB clients only
+    wanted = {"signature_key_check_enabled": True, "signature_key_trust_threshold": 0,
+              "signature_key_grants": [BEK.upper(), "e" * 64], "allowed_seb_versions": "iOS.3.2.0.AE, Win.3.5.min",
+              "alternative_bek": "f" * 64}
+    changed = await api.ok("PATCH", f"/exams/{exam['id']}", json=wanted)
+    expected = {**wanted, "signature_key_grants": [BEK, "e" * 64], "allowed_seb_versions": "iOS.3.2.0.AE,Win.3.5.min"}
+    assert {key: changed[key] for key in CLIENT_CHECKS} == expected
+    assert {key: (await api.ok("GET", f"/exams/{exam['id']}"))[key] for key in CLIENT_CHECKS} == expected
+    refused = error_of(await api.patch(f"/exams/{exam['id']}", json={
+        "signature_key_check_enabled": False, "allowed_seb_versions": "Win.3.5.min,Android.1.0"}), 422)
+    assert refused["field_errors"]["allowed_seb_versions"].startswith(
+        "'Android.1.0' is not a SEB version: unknown OS 'Android'")
+    refused = error_of(await api.patch(f"/exams/{exam['id']}", json={"signature_key_grants": ["12ab"]}), 422)
+    assert "'12ab' is not an app signature key hash" in refused["field_errors"]["signature_key_grants"]
+    assert {key: (await api.ok("GET", f"/exams/{exam['id']}"))[key] for key in CLIENT_CHECKS} == expected
+    cleared = await api.ok("PATCH", f"/exams/{exam['id']}", json={"alternative_bek": "", "allowed_seb_versions": ""})
+    assert cleared["alternative_bek"] is None and cleared["allowed_seb_versions"] == ""
+    assert cleared["signature_key_grants"] == [BEK, "e" * 64]  # left out: unchanged
 
 
 async def test_configuration_export_key_and_restriction(world: World) -> None:

@@ -16,6 +16,7 @@ from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import Exam, Indicator
 from sebframe.core.errors import NotFound
 from sebframe.core.exams import ExamStatus, ExamType
+from sebframe.core.exams.client_checks import signature_key_grants
 from sebframe.core.exams.configuration import AttachedConfiguration
 from sebframe.core.exams.deletion import ExamDeletionReport
 from sebframe.core.exams.indicators import IndicatorSpec
@@ -97,6 +98,15 @@ class ExamOut(BaseModel):
     exam_template_id: int | None = Field(description="the exam template applied on import")
     supporter_ids: list[int]
     restriction_applied: bool
+    signature_key_check_enabled: bool = Field(description="flag SEB clients whose app signature key is not "
+                                              "trusted (monitoring only, never refuses a client)")
+    signature_key_trust_threshold: int = Field(description="an unregistered app signature key is trusted when "
+                                               "more connections of the exam than this share it")
+    signature_key_grants: list[str] = Field(description="trusted app signature key hashes (SHA-256, hex)")
+    allowed_seb_versions: str = Field(description="comma-separated <OS>.<major>.<minor>[.<patch>][.AE][.min] "
+                                      "entries, e.g. Win.3.5.0.min; empty: any version")
+    alternative_bek: str | None = Field(description="sent to SEB clients as SEBServerBEK, the Browser Exam Key "
+                                        "they use towards the LMS")
     missing_setup: list[str] = Field(description="what a running exam still lacks (empty: ready)")
     created_at: datetime
     updated_at: datetime
@@ -110,7 +120,11 @@ class ExamOut(BaseModel):
                    quiz_refreshed_at=exam.quiz_refreshed_at, exam_type=ExamType(exam.exam_type),
                    status=ExamStatus(exam.status), active=exam.active, owner_id=exam.owner_id,
                    exam_template_id=exam.exam_template_id, supporter_ids=[user.id for user in details.supporters],
-                   restriction_applied=exam.restriction_applied, missing_setup=details.missing,
+                   restriction_applied=exam.restriction_applied,
+                   signature_key_check_enabled=exam.signature_key_check_enabled,
+                   signature_key_trust_threshold=exam.signature_key_trust_threshold,
+                   signature_key_grants=signature_key_grants(exam), allowed_seb_versions=exam.allowed_seb_versions,
+                   alternative_bek=exam.alternative_bek, missing_setup=details.missing,
                    created_at=exam.created_at, updated_at=exam.updated_at)
 
 
@@ -249,8 +263,8 @@ async def get_exam(request: Request, actor: Actor) -> dict[str, Any]:
     return await _exam(request, actor, _id(request))
 
 
-@router.patch("/exams/{id:int}", summary="Change exam type and/or supporters (left out or null: unchanged)", tag=TAG,
-              request_model=ExamUpdate, response_model=ExamOut)
+@router.patch("/exams/{id:int}", summary="Change exam type, supporters and/or SEB client checks (left out or null: "
+              "unchanged)", tag=TAG, request_model=ExamUpdate, response_model=ExamOut)
 async def update_exam(request: Request, actor: Actor) -> dict[str, Any]:
     data = await parse_body(request, ExamUpdate)
     await services_of(request).exams.update(actor, _id(request), data)

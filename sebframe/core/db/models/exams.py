@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sebframe.core.db.base import Base, UTCDateTime, utc_now
@@ -62,6 +62,14 @@ class Exam(Base):
     restriction_properties: Mapped[str] = mapped_column(Text, default="{}")  # JSON, LMS-specific
     restriction_applied: Mapped[bool] = mapped_column(Boolean, default=False)
     restriction_message: Mapped[str] = mapped_column(Text, default="")
+    # SEB client checks (migration 0005; rules in sebframe.core.session.ask and .seb_versions).
+    app_signature_salt: Mapped[str | None] = mapped_column(String(32))  # SEBExamSalt, created on first need
+    signature_key_check_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # SEB Server's default NUMERICAL_TRUST_THRESHOLD for new exams (ask.DEFAULT_TRUST_THRESHOLD).
+    signature_key_trust_threshold: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    signature_key_grants: Mapped[str] = mapped_column(Text, default="")  # granted ASK hashes, one per line
+    allowed_seb_versions: Mapped[str] = mapped_column(String(1024), default="", server_default="")  # comma list
+    alternative_bek: Mapped[str | None] = mapped_column(String(255))  # sent as SEBServerBEK header
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 

@@ -1,4 +1,4 @@
-"""The ``sebframe`` command line: serve, db upgrade, admin create, token create, plugins list, seb ..."""
+"""The ``sebframe`` command line: serve, demo, db upgrade, admin create, token create, plugins list, seb ..."""
 
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ def db_upgrade(revision: str) -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--init/--no-init", default=True, show_default=True,
               help="Migrate the database and, when empty, create the first admin and demo data.")
-@click.option("--demo/--no-demo", default=True, show_default=True, help="Create demo data on first run.")
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="On first run create demo accounts and a running demo exam with its connection file.")
 def serve(host: str, port: int, workers: int, init: bool, demo: bool) -> None:
     """Run the server."""
     import uvicorn
@@ -81,11 +82,16 @@ def serve(host: str, port: int, workers: int, init: bool, demo: bool) -> None:
         credentials = asyncio.run(_initialise(settings, demo))
         url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
         click.echo(f"sebframe is starting at {url}")
-        if credentials:
-            click.echo("First run: these accounts were created (also in "
-                       f"{settings.data_dir / 'initial-credentials.txt'}):")
-            for credential in credentials:
-                click.echo(f"  {credential.username:<24} {credential.password:<20} {credential.role.label}")
+        _echo_credentials(settings, credentials)
+        if credentials and demo:  # first run: the demo exam belongs to the demo data
+            server_url = settings.external_url or f"http://{_client_host(host)}:{port}"
+            try:
+                _echo_demo(_run(lambda: _prepare_demo(settings, server_url, None)))
+                click.echo("Once the server is up, open that file with Safe Exam Browser to start the demo exam.")
+            except (click.ClickException, ValueError) as exc:  # the server is still useful without it
+                message = exc.message if isinstance(exc, click.ClickException) else str(exc)
+                click.echo(f"The demo exam could not be prepared ({message}); `sebframe demo` tries again.",
+                           err=True)
     uvicorn.run(
         "sebframe.asgi:create",
         factory=True,
@@ -108,6 +114,80 @@ async def _initialise(settings: Settings, demo: bool) -> list[Any]:
         return await ensure_initial_data(database, settings.data_dir, demo=demo)
     finally:
         await database.dispose()
+
+
+def _client_host(host: str) -> str:
+    """Where a client on this machine reaches a server listening on ``host`` (as a URL's host part)."""
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _echo_credentials(settings: Settings, credentials: list[Any]) -> None:
+    if credentials:
+        click.echo("First run: these accounts were created (also in "
+                   f"{settings.data_dir / 'initial-credentials.txt'}):")
+        for credential in credentials:
+            click.echo(f"  {credential.username:<24} {credential.password:<20} {credential.role.label}")
+
+
+# -- demo -----------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="Where to write the connection file; default: <data dir>/demo-connection.seb.")
+@click.option("--server-url", default=None,
+              help="The address SEB clients reach the server at; default: SEBFRAME_EXTERNAL_URL, else "
+                   "http://127.0.0.1:8000 (what `sebframe serve` listens on).")
+def demo(out: Path | None, server_url: str | None) -> None:
+    """Prepare a running demo exam and write the .seb file that starts it in SEB (idempotent)."""
+    from sebframe.core.demo import DEFAULT_SERVER_URL
+    from sebframe.core.sebconfig.connection_configs import normalise_server_url
+
+    settings = _settings()
+    settings.ensure_data_dir()
+    try:
+        url = normalise_server_url(server_url or settings.external_url or DEFAULT_SERVER_URL)
+    except ValueError as exc:
+        raise click.ClickException(f"invalid --server-url: {exc}") from None
+
+    async def prepare() -> tuple[list[Any], Any]:
+        from sebframe.core.bootstrap import ensure_demo_accounts
+        from sebframe.core.db import Database
+
+        credentials = await _initialise(settings, True)
+        database = Database(settings.resolved_database_url)
+        try:  # a database first set up with `serve --no-demo` gets the demo institution now
+            credentials += await ensure_demo_accounts(database, settings.data_dir)
+        finally:
+            await database.dispose()
+        return credentials, await _prepare_demo(settings, url, out)
+
+    credentials, setup = _run(prepare)
+    _echo_credentials(settings, credentials)
+    _echo_demo(setup)
+    click.echo(f"Next: start the server so that it answers at {setup.server_url} (`sebframe serve`, or `make run`),\n"
+               "then open the file with Safe Exam Browser, or let the load generator play SEB clients with it\n"
+               "(python -m bench --help).")
+
+
+async def _prepare_demo(settings: Settings, server_url: str, out: Path | None) -> Any:
+    from sebframe.core.demo import ensure_demo_exam
+    from sebframe.core.services import Services
+
+    services = Services.create(settings)
+    try:
+        return await ensure_demo_exam(services, server_url=server_url, out=out)
+    finally:
+        await services.close()
+
+
+def _echo_demo(setup: Any) -> None:
+    click.echo(f"Demo exam {setup.exam_name!r} (id {setup.exam_id}, {setup.exam_status.lower()}) with exam "
+               f"configuration {setup.exam_config_name!r} is ready.")
+    click.echo(f"  connection file  {setup.connection_file.resolve()}")
+    click.echo(f"  server URL       {setup.server_url}  (SEB clients must reach the server at this address)")
 
 
 # -- admin / token --------------------------------------------------------------------------------

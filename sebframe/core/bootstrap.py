@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.passwords import hash_password
 from sebframe.core.accounts.roles import Role
 from sebframe.core.db import Database
 from sebframe.core.db.models import Institution, UserAccount, UserRoleGrant
+from sebframe.core.errors import NotFound
 
 CREDENTIALS_FILE = "initial-credentials.txt"
+DEMO_INSTITUTION = "Demo University"
 
 DEMO_USERS = (
     ("demo-institution-admin", "Ina", "Admin", Role.INSTITUTIONAL_ADMIN),
@@ -59,28 +62,82 @@ async def ensure_initial_data(db: Database, data_dir: Path, *, demo: bool = True
     credentials = [Credential("admin", secrets.token_urlsafe(12), Role.SEB_SERVER_ADMIN)]
     await create_admin(db, "admin", credentials[0].password)
     if demo:
-        async with db.transaction() as session:
-            demo_institution = Institution(name="Demo University", url_suffix="demo", active=True)
-            session.add(demo_institution)
-            await session.flush()
-            for username, name, surname, role in DEMO_USERS:
-                password = secrets.token_urlsafe(12)
-                session.add(UserAccount(
-                    institution_id=demo_institution.id, username=username, name=name, surname=surname,
-                    email=f"{username}@demo.invalid", password_hash=hash_password(password), active=True,
-                    roles=[UserRoleGrant(role=role.value)],
-                ))
-                credentials.append(Credential(username, password, role))
+        credentials += await _create_demo_accounts(db)
     _write_credentials(data_dir, credentials)
     return credentials
 
 
-def _write_credentials(data_dir: Path, credentials: list[Credential]) -> None:
+async def ensure_demo_accounts(db: Database, data_dir: Path) -> list[Credential]:
+    """The demo institution with one user per role, unless it exists (e.g. after ``serve --no-demo``);
+    returns the new credentials (added to the credentials file), else []."""
+    async with db.read() as session:
+        if await _demo_institution(session) is not None:
+            return []
+    credentials = await _create_demo_accounts(db)
+    _write_credentials(data_dir, credentials, append=True)
+    return credentials
+
+
+@dataclass(frozen=True)
+class DemoAccounts:
+    """Who sets up the demo exam: the first active demo user holding each role."""
+
+    institution_id: int
+    institution_admin: UserAccount
+    exam_admin: UserAccount
+    supporter: UserAccount
+
+
+async def demo_accounts(db: Database) -> DemoAccounts:
+    """The demo institution's accounts; ``NotFound`` when the institution or a needed role is missing."""
+    async with db.read() as session:
+        institution = await _demo_institution(session)
+        if institution is None:
+            raise NotFound(f"there is no institution {DEMO_INSTITUTION!r}; run `sebframe demo` to create it")
+        users = list((await session.execute(
+            select(UserAccount).where(UserAccount.institution_id == institution.id, UserAccount.active.is_(True))
+            .order_by(UserAccount.id))).scalars())
+
+    def holding(role: Role) -> UserAccount | None:
+        return next((user for user in users if role.value in user.role_names), None)
+
+    institution_admin, exam_admin = holding(Role.INSTITUTIONAL_ADMIN), holding(Role.EXAM_ADMIN)
+    if institution_admin is None or exam_admin is None:
+        raise NotFound(f"{DEMO_INSTITUTION!r} needs an active institutional administrator and exam administrator")
+    return DemoAccounts(institution.id, institution_admin, exam_admin,
+                        holding(Role.EXAM_SUPPORTER) or exam_admin)
+
+
+async def _demo_institution(session: AsyncSession) -> Institution | None:
+    statement = select(Institution).where(Institution.name == DEMO_INSTITUTION)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def _create_demo_accounts(db: Database) -> list[Credential]:
+    credentials = []
+    async with db.transaction() as session:
+        demo_institution = Institution(name=DEMO_INSTITUTION, url_suffix="demo", active=True)
+        session.add(demo_institution)
+        await session.flush()
+        for username, name, surname, role in DEMO_USERS:
+            password = secrets.token_urlsafe(12)
+            session.add(UserAccount(
+                institution_id=demo_institution.id, username=username, name=name, surname=surname,
+                email=f"{username}@demo.invalid", password_hash=hash_password(password), active=True,
+                roles=[UserRoleGrant(role=role.value)],
+            ))
+            credentials.append(Credential(username, password, role))
+    return credentials
+
+
+def _write_credentials(data_dir: Path, credentials: list[Credential], *, append: bool = False) -> None:
     # Kept (owner-readable only) so the first login still works after the console scrolled away.
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / CREDENTIALS_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    header = not (append and path.exists())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC), 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write("# Initial sebframe accounts. Change these passwords after the first sign-in.\n")
+        if header:
+            handle.write("# Initial sebframe accounts. Change these passwords after the first sign-in.\n")
         for credential in credentials:
             handle.write(f"{credential.username}\t{credential.password}\t{credential.role.label}\n")

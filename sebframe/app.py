@@ -6,12 +6,15 @@ import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from sebframe.api.admin import create_admin_api
+from sebframe.api.exam import ExamApi, is_exam_api_path
+from sebframe.api.exam.app import BENCH_PATH
 from sebframe.core.services import Services
 from sebframe.settings import Settings
 from sebframe.web import STATIC_DIR, create_web_app
@@ -19,7 +22,24 @@ from sebframe.web import STATIC_DIR, create_web_app
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
+class Server:
+    """The SEB client Exam API in front of the Starlette application, so SEB clients' requests skip the
+    framework's middleware; everything else (and the lifespan) goes to Starlette."""
+
+    def __init__(self, exam_api: ExamApi, app: Starlette) -> None:
+        self.exam_api = exam_api
+        self.app = app
+        self.state = app.state
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and is_exam_api_path(scope["path"]) or (
+                scope["type"] == "http" and scope["path"] == BENCH_PATH):
+            await self.exam_api(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Server:
     """Build the server. Pass ``services`` to share them (tests); otherwise they are built from settings."""
     if services is None:
         services = Services.create(settings or Settings())
@@ -32,6 +52,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                     await result
                 except Exception:
                     log.exception("plugin %s failed in sebframe_startup", plugin_name)
+        await services.sessions.runtime.start()  # live SEB connections: batched writes, sync between processes
         services.exams.refresher.start()  # exam data from the LMSs, status and SEB restriction lifecycle
         try:
             yield
@@ -50,4 +71,4 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
     )
     app.state.services = services
-    return app
+    return Server(ExamApi(services, bench_endpoint=services.settings.bench_endpoint), app)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-
-from sebframe.app import create_app
+from sebframe.app import Server, create_app
 
 
-def create() -> Starlette:
+def create() -> Server:
     return create_app()

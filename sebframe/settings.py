@@ -58,6 +58,17 @@ class Settings(BaseSettings):
         default=60.0, ge=0,
         description="How often imported exams are refreshed from their LMS and their status updated; 0: never.",
     )
+    session_sync_interval_seconds: float = Field(
+        default=1.0, gt=0, le=10,
+        description="How often a server process writes pings and reads what other processes changed "
+        "(instructions, connection states, revoked tokens).",
+    )
+    session_supervision_interval_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="How often missing pings and security grants are checked.",
+    )
+    bench_endpoint: bool = Field(
+        default=False, description="Expose POST /bench/bare (answers 204) as the load generator's baseline.",
+    )
     log_level: str = "INFO"
 
     @field_validator("trusted_proxies", "disable_plugins", "old_secret_keys", mode="before")

@@ -17,6 +17,7 @@ from sebframe.core.sebconfig.certificates_service import CertificateService
 from sebframe.core.sebconfig.connection_configs import ConnectionConfigService
 from sebframe.core.sebconfig.exam_configs import ExamConfigService
 from sebframe.core.secrets import SecretBox
+from sebframe.core.session import Sessions
 from sebframe.settings import Settings
 
 
@@ -37,6 +38,7 @@ class Services:
     quiz_lookup: QuizLookupService
     exams: ExamService
     exam_templates: ExamTemplateService
+    sessions: Sessions
 
     @classmethod
     def create(cls, settings: Settings, plugins: PluginRegistry | None = None) -> Services:
@@ -49,6 +51,9 @@ class Services:
         exam_configs = ExamConfigService(db, secrets)
         exams = ExamService(db, plugins, secrets, lms_setups, exam_configs,
                             refresh_interval_seconds=settings.exam_refresh_interval_seconds)
+        sessions = Sessions.create(db, plugins, secrets, exam_configs, lms_setups,
+                                   sync_interval=settings.session_sync_interval_seconds,
+                                   supervision_interval=settings.session_supervision_interval_seconds)
         return cls(
             settings=settings,
             db=db,
@@ -67,9 +72,11 @@ class Services:
             quiz_lookup=QuizLookupService(db, lms_setups),
             exams=exams,
             exam_templates=exams.templates,
+            sessions=sessions,
         )
 
     async def close(self) -> None:
+        await self.sessions.runtime.stop()
         await self.exams.close()
         await self.lms_setups.close()
         await self.db.dispose()

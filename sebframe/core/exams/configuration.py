@@ -5,8 +5,7 @@ attached and Ready To Use again when removed (or the exam deleted). Export and C
 configuration's last published settings. Registers on the configuration service:
 
 * a publish guard: no publishing while the configuration's exam is running with active SEB connections
-  (SEB client connections do not exist yet, see ``connections.py``: the guard checks the exam state and
-  finds no connections, so it never refuses for now);
+  (the message names the exam and how many connections are active);
 * a publish listener: the exam's SEB restriction gets the new Config Key (``restriction.py``).
 """
 

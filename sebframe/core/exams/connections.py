@@ -1,27 +1,33 @@
 """The exam domain's one question about live SEB connections: how many are active in an exam?
 
-SEB client connections do not exist yet (the session domain is the next piece of work), so the counter
-answers 0 and the checks that depend on it (no publishing while a running exam has active connections,
-no manual restriction change then) never refuse. The session domain replaces ``counter``.
+Publishing an exam's configuration and changing its SEB restriction by hand are refused while the answer
+is not 0. The connections themselves belong to the session domain (``sebframe.core.session``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from sebframe.core.db.models import ClientConnection
 
 ActiveConnectionCounter = Callable[[AsyncSession, int], Awaitable[int]]
 
+# SEB Server's ACTIVE_STATES: connecting, ready, active (not closed, not canceled).
+ACTIVE_STATE_NAMES = ("CONNECTION_REQUESTED", "READY", "ACTIVE")
 
-async def no_connections_yet(session: AsyncSession, exam_id: int) -> int:
-    """Placeholder until SEB client connections exist: no exam has active connections."""
-    return 0
+
+async def count_active_connections(session: AsyncSession, exam_id: int) -> int:
+    return (await session.execute(
+        select(func.count()).select_from(ClientConnection)
+        .where(ClientConnection.exam_id == exam_id, ClientConnection.status.in_(ACTIVE_STATE_NAMES)))).scalar_one()
 
 
 class ActiveConnections:
-    def __init__(self, counter: ActiveConnectionCounter = no_connections_yet) -> None:
-        self.counter = counter
+    def __init__(self, counter: ActiveConnectionCounter = count_active_connections) -> None:
+        self.counter = counter  # tests replace it to simulate a running exam with clients
 
     async def count(self, session: AsyncSession, exam_id: int) -> int:
         return await self.counter(session, exam_id)

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
@@ -26,7 +26,7 @@ from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.accounts.scoping import load_visible, scoped_to_institution
 from sebframe.core.db import MAX_ID, Database
-from sebframe.core.db.models import ActivityLogEntry, Certificate, ConnectionConfiguration, Institution
+from sebframe.core.db.models import ActivityLogEntry, Certificate, ConnectionConfiguration, ExamApiToken, Institution
 from sebframe.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
 from sebframe.core.secrets import SecretBox
@@ -367,7 +367,7 @@ class ConnectionConfigService:
             record_activity(session, actor, Activity.CREATE, EntityType.CONNECTION_CONFIGURATION, config.id,
                             config.name, institution_id=institution_id)
             if activate:
-                self._set_active(session, actor, config, True)
+                await self._set_active(session, actor, config, True)
         return config
 
     async def update(
@@ -410,7 +410,7 @@ class ConnectionConfigService:
             record_activity(session, actor, Activity.MODIFY, EntityType.CONNECTION_CONFIGURATION, config.id,
                             config.name, ", ".join(changed) or "no changes", institution_id=config.institution_id)
             if activate:
-                self._set_active(session, actor, config, True)
+                await self._set_active(session, actor, config, True)
         return config
 
     async def set_active(self, actor: Actor, config_id: int, active: bool) -> ConnectionConfiguration:
@@ -418,7 +418,7 @@ class ConnectionConfigService:
         async with self.db.transaction() as session:
             config = await self._visible(session, actor, config_id)
             self._require(actor, config)
-            self._set_active(session, actor, config, active)
+            await self._set_active(session, actor, config, active)
         return config
 
     async def regenerate_credentials(self, actor: Actor, config_id: int) -> ConnectionConfiguration:
@@ -550,10 +550,13 @@ class ConnectionConfigService:
     # -- rules ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _set_active(session: AsyncSession, actor: Actor, config: ConnectionConfiguration, active: bool) -> None:
+    async def _set_active(session: AsyncSession, actor: Actor, config: ConnectionConfiguration, active: bool
+                          ) -> None:
         if config.active == active:
             return
         config.active = active
+        if not active:  # SEB Server revokes the Exam-API tokens; other processes drop them on their next sync
+            await session.execute(delete(ExamApiToken).where(ExamApiToken.connection_config_id == config.id))
         record_activity(session, actor, Activity.ACTIVATE if active else Activity.DEACTIVATE,
                         EntityType.CONNECTION_CONFIGURATION, config.id, config.name,
                         institution_id=config.institution_id)

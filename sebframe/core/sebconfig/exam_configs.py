@@ -707,6 +707,19 @@ class ExamConfigService:
             configuration = await self._load(session, actor, config_id)
             return self._decode((await self._last_published(session, configuration.id)).settings)
 
+    # -- SEB clients (Exam API: the client, not a user, is authorised) ---------------------------
+
+    async def published_revision_id(self, config_id: int) -> int:
+        async with self.db.read() as session:
+            return (await self._last_published(session, config_id)).id
+
+    async def client_file(self, config_id: int, *, password: str | None) -> tuple[int, bytes]:
+        """The last published settings as a SEB client downloads them, with the revision they come from."""
+        async with self.db.read() as session:
+            published = await self._last_published(session, config_id)
+        return published.id, exam_config_file(self._decode(published.settings), password=password,
+                                               catalogue=self.catalogue)
+
     # -- templates: attributes shown in the editor ---------------------------------------------
 
     def hidden_attributes(self, configuration: ExamConfiguration) -> list[str]:

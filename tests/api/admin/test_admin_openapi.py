@@ -101,7 +101,7 @@ async def test_every_endpoint_is_documented(document: dict[str, Any]) -> None:
             assert operation["requestBody"]["required"] is True
         if endpoint.method in ("POST", "PUT", "PATCH") and not path.endswith(("/activate", "/deactivate",
                                                                                "/credentials", "/undo", "/test",
-                                                                               "/apply", "/release")):
+                                                                               "/apply", "/release", "/confirm")):
             assert "requestBody" in operation, (endpoint.method, path)
         success = operation["responses"][str(endpoint.status_code)]
         if endpoint.method != "DELETE" or endpoint.response_model is not None:

@@ -10,9 +10,10 @@ from sebframe.api.admin.endpoints import (
     institutions,
     lms_lookup,
     lms_setups,
+    monitoring,
     plugins,
     users,
 )
 
 __all__ = ["activity", "certificates", "connection_configs", "exam_configs", "exam_templates", "exams", "institutions",
-           "lms_lookup", "lms_setups", "plugins", "users"]
+           "lms_lookup", "lms_setups", "monitoring", "plugins", "users"]

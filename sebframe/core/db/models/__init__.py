@@ -22,15 +22,27 @@ from sebframe.core.db.models.sebconfig import (
     ExamConfiguration,
     ExamConfigurationRevision,
 )
+from sebframe.core.db.models.session import (
+    ClientConnection,
+    ClientEvent,
+    ClientInstruction,
+    ClientNotification,
+    ExamApiToken,
+)
 
 __all__ = [
     "ActivityLogEntry",
     "ApiToken",
     "Certificate",
+    "ClientConnection",
+    "ClientEvent",
+    "ClientInstruction",
+    "ClientNotification",
     "ConnectionConfiguration",
     "Exam",
     "ExamConfiguration",
     "ExamConfigurationMapping",
+    "ExamApiToken",
     "ExamConfigurationRevision",
     "ExamSupporter",
     "ExamTemplate",

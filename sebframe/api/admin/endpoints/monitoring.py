@@ -1,0 +1,114 @@
+"""Supervision of live SEB connections: list an exam's connections, send instructions (quit, lock screen),
+mark connections as canceled, confirm raise-hand and lock-screen notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+
+from sebframe.api.admin.app import router
+from sebframe.api.admin.endpoints._common import out, parse_body, services_of
+from sebframe.core.accounts.actor import Actor
+from sebframe.core.session.service import ConnectionView, InstructionResult
+from sebframe.core.validation import InputModel
+
+TAG = "monitoring"
+
+
+class ConnectionOut(BaseModel):
+    id: int
+    connection_token: str
+    status: str = Field(description="CONNECTION_REQUESTED, READY, ACTIVE, CLOSED or DISABLED (canceled)")
+    user_session_id: str | None = Field(description="the LMS user's name once known, else OS login or machine")
+    client_address: str | None
+    seb_os_name: str | None
+    seb_machine_name: str | None
+    seb_version: str | None
+    missing_ping: bool
+    pending_notifications: int
+    security_check_granted: bool | None = Field(description="app signature key trusted; null: not checked")
+    client_version_granted: bool | None = Field(description="SEB version allowed; null: not checked")
+    last_ping_ms: int | None = Field(description="epoch milliseconds of the last ping written to the database")
+
+    @classmethod
+    def of(cls, view: ConnectionView) -> ConnectionOut:
+        row = view.row
+        return cls(id=row.id, connection_token=row.connection_token, status=row.status,
+                   user_session_id=row.user_session_id, client_address=row.client_address,
+                   seb_os_name=row.seb_os_name, seb_machine_name=row.seb_machine_name, seb_version=row.seb_version,
+                   missing_ping=view.missing, pending_notifications=view.pending_notifications,
+                   security_check_granted=row.security_check_granted,
+                   client_version_granted=row.client_version_granted, last_ping_ms=row.last_ping_ms)
+
+
+class ConnectionListOut(BaseModel):
+    items: list[ConnectionOut]
+
+
+class InstructionIn(InputModel):
+    type: str = Field(description="SEB_QUIT or SEB_FORCE_LOCK_SCREEN")
+    connection_tokens: list[str] | None = Field(default=None, max_length=10_000,
+                                                description="the connections; left out or null: all active ones")
+    message: str | None = Field(default=None, max_length=1000, description="shown on the lock screen")
+
+
+class TokensIn(InputModel):
+    connection_tokens: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class ResultOut(BaseModel):
+    sent: int = Field(description="connections the instruction or change applied to")
+    skipped: int = Field(description="selected connections it did not apply to (state, other exam)")
+
+    @classmethod
+    def of(cls, result: InstructionResult) -> ResultOut:
+        return cls(sent=result.sent, skipped=result.skipped)
+
+
+class ConfirmedOut(BaseModel):
+    notification_id: int
+    newly_confirmed: bool = Field(description="false: it was confirmed before (nothing sent again)")
+
+
+def _exam_id(request: Request) -> int:
+    exam_id: int = request.path_params["id"]
+    return exam_id
+
+
+@router.get("/monitoring/{id:int}/connections", summary="The exam's SEB client connections", tag=TAG,
+            response_model=ConnectionListOut)
+async def list_connections(request: Request, actor: Actor) -> dict[str, Any]:
+    views = await services_of(request).sessions.supervision.connections(actor, _exam_id(request))
+    return out(ConnectionListOut(items=[ConnectionOut.of(view) for view in views]))
+
+
+@router.post("/monitoring/{id:int}/instruction", summary="Quit or lock the screen of SEB clients; delivered on "
+             "their next ping (within a minute, else dropped)", tag=TAG, request_model=InstructionIn,
+             response_model=ResultOut)
+async def send_instruction(request: Request, actor: Actor) -> dict[str, Any]:
+    data = await parse_body(request, InstructionIn)
+    attributes = {"message": data.message} if data.message else {}
+    result = await services_of(request).sessions.supervision.send_instruction(
+        actor, _exam_id(request), data.connection_tokens, data.type, attributes)
+    return out(ResultOut.of(result))
+
+
+@router.post("/monitoring/{id:int}/disable-connection", summary="Mark connections as canceled (only closed ones "
+             "and ones with a missing ping); a client still pinging is told to quit", tag=TAG,
+             request_model=TokensIn, response_model=ResultOut)
+async def disable_connections(request: Request, actor: Actor) -> dict[str, Any]:
+    data = await parse_body(request, TokensIn)
+    result = await services_of(request).sessions.supervision.disable(actor, _exam_id(request), data.connection_tokens)
+    return out(ResultOut.of(result))
+
+
+@router.post("/monitoring/{id:int}/notifications/{notification_id:int}/confirm",
+             summary="Confirm a raise-hand or lock-screen notification; the client gets NOTIFICATION_CONFIRM",
+             tag=TAG, response_model=ConfirmedOut)
+async def confirm_notification(request: Request, actor: Actor) -> dict[str, Any]:
+    notification_id: int = request.path_params["notification_id"]
+    newly = await services_of(request).sessions.supervision.confirm_notification(
+        actor, _exam_id(request), notification_id)
+    return out(ConfirmedOut(notification_id=notification_id, newly_confirmed=newly))

@@ -1,0 +1,344 @@
+"""The handshake of a SEB client (POST/PATCH/PUT/DELETE ``/exam-api/v1/handshake``) and the exam
+configuration download, with SEB Server's rules, messages and state transitions.
+
+These calls are rare next to pings, so they write through to the database at once and then update the
+process's live copy of the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sebframe.core.db import Database
+from sebframe.core.db.models import ClientConnection, Exam, ExamConfigurationMapping, LmsSetup
+from sebframe.core.lms.setups import LmsSetupService
+from sebframe.core.plugins import PluginRegistry
+from sebframe.core.sebconfig.exam_configs import ExamConfigService
+from sebframe.core.secrets import SecretBox
+from sebframe.core.session.ask import app_signature_key_hash, decrypt_app_signature_key, new_exam_salt
+from sebframe.core.session.clock import now_ms
+from sebframe.core.session.errors import AdmissionRefused, ExamApiError, illegal_argument, not_found
+from sebframe.core.session.events import EventType
+from sebframe.core.session.instructions import InstructionType
+from sebframe.core.session.live import LiveConnection
+from sebframe.core.session.running import RunningExam
+from sebframe.core.session.runtime import SessionRuntime
+from sebframe.core.session.seb_versions import is_version_allowed
+from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
+from sebframe.core.session.tokens import TokenGrant
+from sebframe.types import AdmissionRequest
+
+log = logging.getLogger(__name__)
+
+NAME_CACHE_SECONDS = 600.0
+LMS_LOOKUP_TIMEOUT = 5.0
+MAX_FIELD = 255
+
+
+@dataclass(frozen=True)
+class CreatedConnection:
+    token: str
+    exams: list[dict[str, str]]
+    salt: str | None
+    browser_exam_key: str | None
+
+
+@dataclass(frozen=True)
+class ExamHeaders:
+    """``SEBExamSalt`` and ``SEBServerBEK`` response headers (absent when None)."""
+
+    salt: str | None = None
+    browser_exam_key: str | None = None
+
+
+class HandshakeService:
+    def __init__(self, db: Database, runtime: SessionRuntime, plugins: PluginRegistry, secrets: SecretBox,
+                 exam_configs: ExamConfigService, lms_setups: LmsSetupService) -> None:
+        self.db = db
+        self.runtime = runtime
+        self.plugins = plugins
+        self.secrets = secrets
+        self.exam_configs = exam_configs
+        self.lms_setups = lms_setups
+        self._names: dict[tuple[int, str], tuple[str, float]] = {}
+        self._files: dict[tuple[int, str | None], tuple[int, bytes]] = {}
+        self._running_checked: dict[int, float] = {}
+
+    # -- POST: create the connection, list the running exams -----------------------------------------
+
+    async def create(self, grant: TokenGrant, params: Mapping[str, str], address: str | None) -> CreatedConnection:
+        institution = params.get("institutionId", "").strip()
+        if institution != str(grant.institution_id):
+            raise illegal_argument("Institutional integrity violation")
+        exam = None
+        if params.get("examId", "").strip():
+            exam = await self._running_exam(grant, params["examId"])
+        token = str(uuid.uuid4())
+        await self._admit("handshake-create", grant.institution_id, exam, token, address, None)
+        client_id = _field(params.get("client_id"))
+        machine = _field(params.get("seb_machine_name"))
+        now = now_ms()
+        row = ClientConnection(
+            connection_token=token, institution_id=grant.institution_id, exam_id=exam.id if exam else None,
+            connection_config_id=grant.connection_config_id, status=ConnectionStatus.CONNECTION_REQUESTED.value,
+            client_address=address, seb_os_name=_field(params.get("seb_os_name")), seb_machine_name=machine,
+            seb_version=_field(params.get("seb_version")), seb_client_user_id=client_id,
+            user_session_id=client_id or machine, missing_ping=False, created_ms=now, changed_ms=now)
+        async with self.db.transaction() as session:
+            session.add(row)
+            salt = await self._salt(session, exam) if exam else None
+        await self.runtime.adopt(row)
+        if exam is not None:
+            exams = [exam.handshake_entry()]
+        else:
+            exams = [running.handshake_entry() for running in self.runtime.running.values()
+                     if running.institution_id == grant.institution_id and running.name and running.url]
+        return CreatedConnection(token, exams, salt, exam.alternative_bek if exam else None)
+
+    # -- PATCH: select the exam, send the LMS user ---------------------------------------------------
+
+    async def update(self, grant: TokenGrant, token: str, params: Mapping[str, str], address: str | None
+                     ) -> ExamHeaders:
+        async with self.db.transaction() as session:
+            row = await self._connection(session, grant, token)
+            exam = await self._bind_exam(grant, row, params)
+            await self._admit("handshake-update", grant.institution_id, exam, token, address,
+                              params.get("seb_user_session_id") or row.lms_user_session_id)
+            live = await self.runtime.adopt(row)
+            self._address(live, row, address)
+            for column, name in _CLIENT_FIELDS:
+                if getattr(row, column) is None and params.get(name, "").strip():
+                    setattr(row, column, _field(params[name]))
+            user_id = params.get("seb_user_session_id", "").strip()
+            if user_id:
+                await self._user_session(row, exam, user_id)
+                if row.status == ConnectionStatus.READY.value:
+                    row.status = ConnectionStatus.ACTIVE.value
+            salt = await self._salt(session, exam) if exam else None
+            self._signature_key(row, params.get("seb_signature_key"), salt)
+            self._version_check(row, exam)
+            row.changed_ms = now_ms()
+        await self.runtime.adopt(row)
+        return ExamHeaders(salt, exam.alternative_bek if exam else None)
+
+    # -- PUT: establish ------------------------------------------------------------------------------
+
+    async def establish(self, grant: TokenGrant, token: str, params: Mapping[str, str], address: str | None
+                        ) -> ExamHeaders:
+        async with self.db.transaction() as session:
+            row = await self._connection(session, grant, token)
+            exam = await self._bind_exam(grant, row, params)
+            if exam is None:
+                raise illegal_argument("ClientConnection integrity violation")
+            user_id = params.get("seb_user_session_id", "").strip()
+            await self._admit("handshake-establish", grant.institution_id, exam, token, address,
+                              user_id or row.lms_user_session_id)
+            live = await self.runtime.adopt(row)
+            self._address(live, row, address)
+            for column, name in _CLIENT_FIELDS:
+                if params.get(name, "").strip():
+                    setattr(row, column, _field(params[name]))
+            if user_id:
+                await self._user_session(row, exam, user_id)
+            row.status = (ConnectionStatus.ACTIVE if row.lms_user_session_id else ConnectionStatus.READY).value
+            self._signature_key(row, params.get("seb_signature_key"), await self._salt(session, exam))
+            self._version_check(row, exam)
+            row.changed_ms = now_ms()
+        await self.runtime.adopt(row)
+        return ExamHeaders(None, exam.alternative_bek)
+
+    # -- DELETE: close -------------------------------------------------------------------------------
+
+    async def close(self, grant: TokenGrant, token: str) -> None:
+        async with self.db.transaction() as session:
+            row = await self._connection(session, grant, token, check_state=False)
+            row.status = ConnectionStatus.CLOSED.value
+            row.changed_ms = now_ms()
+        await self.runtime.adopt(row)
+
+    # -- GET examconfig ------------------------------------------------------------------------------
+
+    async def exam_config(self, grant: TokenGrant, token: str, params: Mapping[str, str], address: str | None
+                          ) -> bytes:
+        """The exam's published configuration; binds the exam like PATCH when ``examId`` is given."""
+        if params.get("examId", "").strip():
+            await self.update(grant, token, {"examId": params["examId"]}, address)
+        async with self.db.read() as session:
+            row = await self._connection(session, grant, token)
+            if row.exam_id is None:
+                raise illegal_argument("ClientConnection integrity violation: no exam selected")
+            exam = await self._running_exam(grant, str(row.exam_id))
+            await self._admit("exam-config", grant.institution_id, exam, token, address, row.lms_user_session_id)
+            mapping = await session.get(ExamConfigurationMapping, exam.id)
+        if mapping is None:
+            raise illegal_argument("Exam is currently running but has no default SEB Exam configuration attached")
+        password = (self.secrets.decrypt(mapping.encryption_password_encrypted)
+                    if mapping.encryption_password_encrypted else None)
+        return await self._config_file(mapping.configuration_id, password)
+
+    # -- rules shared by the calls -------------------------------------------------------------------
+
+    async def _connection(self, session: AsyncSession, grant: TokenGrant, token: str, *,
+                          check_state: bool = True) -> ClientConnection:
+        row = None
+        if token and len(token) <= 64:
+            row = (await session.execute(
+                select(ClientConnection).where(ClientConnection.connection_token == token))).scalar_one_or_none()
+        # Another institution's token is as unknown as a made-up one.
+        if row is None or row.institution_id != grant.institution_id:
+            raise not_found(f"No client connection found for connection token: {token[:64]}")
+        if check_state and ConnectionStatus(row.status) not in ACTIVE_STATES:
+            live = await self.runtime.adopt(row)
+            await self.runtime.queue_instruction([live.id], InstructionType.SEB_QUIT, None)
+            raise illegal_argument("ClientConnection integrity violation: client connection is not in expected state")
+        return row
+
+    async def _bind_exam(self, grant: TokenGrant, row: ClientConnection, params: Mapping[str, str]
+                         ) -> RunningExam | None:
+        requested = params.get("examId", "").strip()
+        if requested:
+            if row.exam_id is not None and requested != str(row.exam_id):
+                raise illegal_argument("Exam integrity violation: another examId is already set for the connection")
+            exam = await self._running_exam(grant, requested)
+            row.exam_id = exam.id
+            return exam
+        if row.exam_id is None:
+            return None
+        return await self._running_exam(grant, str(row.exam_id))
+
+    async def _running_exam(self, grant: TokenGrant, exam_id: str) -> RunningExam:
+        try:
+            number = int(exam_id.strip())
+        except ValueError:
+            raise illegal_argument(f"The exam {exam_id[:64]} is not running") from None
+        exam = self.runtime.running.get(number)
+        if exam is None and time.monotonic() - self._running_checked.get(number, 0.0) > 1.0:
+            # An exam that just started: look once a second, not for each of its clients.
+            self._running_checked[number] = time.monotonic()
+            await self.runtime.refresh_running_exams()
+            exam = self.runtime.running.get(number)
+        if exam is None:
+            raise illegal_argument(f"The exam {number} is not running")
+        if exam.institution_id != grant.institution_id:
+            raise illegal_argument(
+                "Exam institution mismatch. The requested exam is not within the expected institution")
+        if exam.configuration_id is None:
+            raise illegal_argument("Exam is currently running but has no default SEB Exam configuration attached")
+        return exam
+
+    async def _admit(self, step: str, institution_id: int, exam: RunningExam | None, token: str,
+                     address: str | None, user_session_id: str | None) -> None:
+        checks = self.plugins.admission_checks()
+        if not checks:
+            return
+        request = AdmissionRequest(step=step, institution_id=institution_id, exam_id=exam.id if exam else None,
+                                   connection_token=token, client_address=address, user_session_id=user_session_id)
+        for check in checks:
+            try:
+                decision = await check.check(request)
+            except Exception:
+                log.exception("admission check %s failed; refusing the client", check.name)
+                raise ExamApiError(503, "1100", "Unexpected internal server-side error",
+                                   f"admission check {check.name} failed") from None
+            if not decision.allowed:
+                raise AdmissionRefused(decision, check.name)
+
+    def _address(self, live: LiveConnection, row: ClientConnection, address: str | None) -> None:
+        """An address change during the handshake is allowed, and logged as SEB Server does."""
+        if address and row.client_address and address != row.client_address:
+            self.runtime.server_event(live, EventType.WARN_LOG,
+                                      f"SEB Client IP address changed: {row.client_address} -> {address}")
+        if address:
+            row.client_address = address
+
+    async def _user_session(self, row: ClientConnection, exam: RunningExam | None, user_id: str) -> None:
+        user_id = _field(user_id) or ""
+        name = await self._examinee_name(exam, user_id)
+        current = row.user_session_id
+        placeholders = {row.seb_client_user_id, row.seb_machine_name, row.client_address, None}
+        if row.lms_user_session_id == user_id and current == name:
+            pass
+        elif current in placeholders or row.lms_user_session_id is not None:
+            row.user_session_id = name
+        else:
+            row.user_session_id = f"{name} | {current}"[:MAX_FIELD]
+        row.lms_user_session_id = user_id
+
+    async def _examinee_name(self, exam: RunningExam | None, user_id: str) -> str:
+        """The LMS's name for the user (cached); the raw id when there is no LMS or it does not answer."""
+        if exam is None or exam.lms_setup_id is None:
+            return user_id
+        key = (exam.lms_setup_id, user_id)
+        cached = self._names.get(key)
+        if cached is not None and time.monotonic() - cached[1] < NAME_CACHE_SECONDS:
+            return cached[0]
+        name = user_id
+        try:
+            async with self.db.read() as session:
+                setup = await session.get(LmsSetup, exam.lms_setup_id)
+            if setup is not None and setup.active:
+                account = await asyncio.wait_for(self.lms_setups.adapter(setup).get_examinee(user_id),
+                                                 LMS_LOOKUP_TIMEOUT)
+                name = _field(account.display_name) or user_id
+        except Exception as exc:  # the exam goes on without the name
+            log.warning("LMS user lookup for %r failed: %s", user_id, exc)
+        self._names[key] = (name, time.monotonic())
+        return name
+
+    async def _salt(self, session: AsyncSession, exam: RunningExam) -> str:
+        """The exam's app-signature-key salt, created once (concurrent first requests agree on one)."""
+        if exam.app_signature_salt:
+            return exam.app_signature_salt
+        await session.execute(update(Exam).where(Exam.id == exam.id, Exam.app_signature_salt.is_(None))
+                              .values(app_signature_salt=new_exam_salt()))
+        salt = (await session.execute(select(Exam.app_signature_salt).where(Exam.id == exam.id))).scalar_one()
+        exam.app_signature_salt = salt
+        return salt
+
+    @staticmethod
+    def _signature_key(row: ClientConnection, encrypted: str | None, salt: str | None) -> None:
+        if not encrypted or not encrypted.strip() or salt is None:
+            return
+        plain = decrypt_app_signature_key(encrypted.strip(), row.connection_token, salt)
+        if plain is None:
+            log.warning("could not decrypt the app signature key of connection %s", row.id)
+            return
+        row.ask = app_signature_key_hash(plain)
+        row.security_check_granted = None  # decided by the supervision with the other connections
+
+    @staticmethod
+    def _version_check(row: ClientConnection, exam: RunningExam | None) -> None:
+        if exam is None or not exam.allowed_versions:
+            row.client_version_granted = None
+            return
+        row.client_version_granted = is_version_allowed(exam.allowed_versions, row.seb_os_name, row.seb_version)
+
+    async def _config_file(self, configuration_id: int, password: str | None) -> bytes:
+        """Built once per published version: thousands of clients download it at the exam's start."""
+        key = (configuration_id, password)
+        cached = self._files.get(key)
+        if cached is not None and cached[0] == await self.exam_configs.published_revision_id(configuration_id):
+            return cached[1]
+        revision_id, data = await self.exam_configs.client_file(configuration_id, password=password)
+        self._files[key] = (revision_id, data)
+        return data
+
+
+_CLIENT_FIELDS = (("seb_os_name", "seb_os_name"), ("seb_machine_name", "seb_machine_name"),
+                  ("seb_version", "seb_version"), ("seb_client_user_id", "client_id"))
+
+
+def _field(value: str | None) -> str | None:
+    """A client-sent value as stored: stripped, NUL-free, at most 255 characters; blank is None."""
+    if value is None:
+        return None
+    value = value.replace("\x00", "").strip()
+    return value[:MAX_FIELD] or None

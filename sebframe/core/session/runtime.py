@@ -1,0 +1,436 @@
+"""The live session runtime of one server process: SEB client connections in memory, no database I/O on a
+ping, batched writes, and a sync with the database that lets several processes serve the same clients.
+
+Every ``sync_interval`` the runtime writes the pings it received, deletes delivered instructions, and reads
+back what other processes (or admins) changed: new instructions, connection state, revoked tokens and
+the set of running exams. Every ``supervision_interval`` it raises missing-ping events and updates the
+security flags (see :mod:`sebframe.core.session.supervision`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select, update
+
+from sebframe.core.db import Database
+from sebframe.core.db.models import ClientConnection, ClientEvent, ClientInstruction, ClientNotification
+from sebframe.core.plugins import PluginRegistry
+from sebframe.core.session.clock import now_ms
+from sebframe.core.session.events import ClientLogEvent, EventType, notification_kind
+from sebframe.core.session.instructions import (
+    INSTRUCTION_TTL_MS,
+    Instruction,
+    InstructionType,
+    decode_attributes,
+    encode_attributes,
+)
+from sebframe.core.session.live import LiveConnection
+from sebframe.core.session.running import RunningExam, load_running_exams
+from sebframe.core.session.states import ConnectionStatus
+from sebframe.core.session.supervision import Supervisor
+from sebframe.core.session.tokens import ExamApiTokens
+from sebframe.core.session.writer import EventRow, EventWriter
+from sebframe.types import ClientEventView
+
+log = logging.getLogger(__name__)
+
+AUTOMATED_QUIT_TEXT = "Automated SEB Client quit sent from SEB Server"
+UNKNOWN_TOKEN_SECONDS = 10.0
+MAX_UNKNOWN_TOKENS = 50_000
+CLOSED_EVICTION_MS = 120_000  # closed connections leave memory after two minutes without a ping
+STATE_SYNC_MARGIN_MS = 5_000  # other processes' commits may land a little after their changed_ms
+
+
+class SessionRuntime:
+    def __init__(self, db: Database, plugins: PluginRegistry, tokens: ExamApiTokens, *,
+                 sync_interval: float = 1.0, supervision_interval: float = 5.0) -> None:
+        self.db = db
+        self.plugins = plugins
+        self.tokens = tokens
+        self.sync_interval = sync_interval
+        self.supervision_interval = supervision_interval
+        self.writer = EventWriter(db)
+        self.connections: dict[str, LiveConnection] = {}
+        self.running: dict[int, RunningExam] = {}
+        self._by_id: dict[int, LiveConnection] = {}
+        self._unknown: dict[str, float] = {}
+        self._delivered: list[int] = []  # instruction ids delivered since the last sync
+        self._last_instruction_id = 0
+        self._state_since_ms = 0
+        self._task: asyncio.Task[None] | None = None
+        self.supervisor = Supervisor(db)
+        self._last_supervision = 0.0
+        self._last_cleanup = 0.0
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.refresh_running_exams()
+        async with self.db.read() as session:
+            self._last_instruction_id = (await session.execute(
+                select(func.coalesce(func.max(ClientInstruction.id), 0)))).scalar_one()
+        self._state_since_ms = now_ms()
+        self.writer.start()
+        self._task = asyncio.create_task(self._loop(), name="sebframe-session-sync")
+        # Long-lived state makes the cyclic GC's full collections stall the process for hundreds of ms;
+        # what exists now stays forever, so keep it out of collections.
+        gc.collect()
+        gc.freeze()
+
+    async def stop(self) -> None:
+        """Stop syncing, then write what is still only in memory (pings, events)."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        try:
+            await self.flush()
+        finally:
+            await self.writer.close()
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.sync_interval)
+            try:
+                await self.sync()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("session sync failed; retrying in %.1fs", self.sync_interval)
+
+    async def sync(self) -> None:
+        """One round: write local changes, then read what others changed."""
+        await self.flush()
+        await self.refresh_running_exams()
+        await self._pull_instructions()
+        await self._pull_state_changes()
+        await self.tokens.sync()
+        self._evict_closed()
+        monotonic = time.monotonic()
+        if monotonic - self._last_supervision >= self.supervision_interval:
+            self._last_supervision = monotonic
+            await self.supervisor.run(self)
+        if monotonic - self._last_cleanup >= INSTRUCTION_TTL_MS / 1000:
+            self._last_cleanup = monotonic
+            await self._delete_expired_instructions()
+
+    # -- connections in memory ---------------------------------------------------------------------
+
+    async def connection(self, token: str) -> LiveConnection | None:
+        """The live connection of a token; loaded from the database once (another process made it)."""
+        connection = self.connections.get(token)
+        if connection is not None:
+            return connection
+        if not token or len(token) > 64:
+            return None
+        seen = self._unknown.get(token)
+        if seen is not None and time.monotonic() - seen < UNKNOWN_TOKEN_SECONDS:
+            return None
+        async with self.db.read() as session:
+            row = (await session.execute(
+                select(ClientConnection).where(ClientConnection.connection_token == token))).scalar_one_or_none()
+        if row is None:
+            if len(self._unknown) >= MAX_UNKNOWN_TOKENS:
+                self._unknown.clear()
+            self._unknown[token] = time.monotonic()
+            return None
+        return await self.adopt(row)
+
+    async def adopt(self, row: ClientConnection) -> LiveConnection:
+        """Hold (or refresh) a connection after the database changed it; loads its queue on first sight."""
+        connection = self.connections.get(row.connection_token)
+        if connection is not None:
+            exam_before = connection.exam_id
+            connection.refresh(row)
+            if connection.exam_id != exam_before:
+                await self._load_indicator_values(connection)
+            return connection
+        connection = LiveConnection.from_row(row)
+        self.connections[connection.token] = connection
+        self._by_id[connection.id] = connection
+        self._unknown.pop(connection.token, None)
+        async with self.db.read() as session:
+            for instruction in (await session.execute(
+                    select(ClientInstruction).where(ClientInstruction.connection_id == connection.id)
+                    .order_by(ClientInstruction.id))).scalars():
+                connection.enqueue(_instruction(instruction))
+            connection.pending_notifications = await _pending_notifications(session, connection.id)
+        await self._load_indicator_values(connection)
+        return connection
+
+    def by_id(self, connection_id: int) -> LiveConnection | None:
+        return self._by_id.get(connection_id)
+
+    def _evict_closed(self) -> None:
+        limit = now_ms() - CLOSED_EVICTION_MS
+        for connection in list(self.connections.values()):
+            if connection.status.client_active or connection.ping_dirty:
+                continue
+            if max(connection.last_ping_ms or 0, connection.changed_ms) < limit:
+                del self.connections[connection.token]
+                self._by_id.pop(connection.id, None)
+
+    # -- ping --------------------------------------------------------------------------------------
+
+    def ping(self, connection: LiveConnection, confirm: str | None) -> bytes | None:
+        """Record the ping; the body of the next instruction, or None for 204. Never touches the database."""
+        now = now_ms()
+        connection.last_ping_ms = now
+        connection.ping_dirty = True
+        if confirm:
+            self._confirm(connection, confirm)
+        if connection.status is ConnectionStatus.DISABLED or (
+                connection.exam_id is not None and connection.exam_id not in self.running):
+            self._automated_quit(connection, now)
+        instruction = connection.next_instruction(now)
+        if instruction is None:
+            return None
+        if not instruction.needs_confirmation and instruction.id:
+            self._delivered.append(instruction.id)
+        return instruction.body
+
+    def _confirm(self, connection: LiveConnection, confirm: str) -> None:
+        try:
+            instruction_id = int(confirm.strip())
+        except ValueError:
+            return
+        if connection.confirm(instruction_id) is not None:
+            self._delivered.append(instruction_id)
+
+    def _automated_quit(self, connection: LiveConnection, now: int) -> None:
+        """SEB Server queues SEB_QUIT for a canceled connection or an exam that is no longer running, so
+        every ping of such a client answers with it; logged once per connection and process."""
+        if connection.instructions:
+            return
+        connection.instructions.append(Instruction(0, InstructionType.SEB_QUIT, None, False, now))
+        if not connection.quit_logged:
+            connection.quit_logged = True
+            self.server_event(connection, EventType.WARN_LOG, AUTOMATED_QUIT_TEXT)
+
+    async def address_changed(self, connection: LiveConnection, address: str) -> None:
+        """The client pings from a new address: logged as SEB Server logs it during the handshake."""
+        previous, connection.client_address = connection.client_address, address
+        now = now_ms()
+        async with self.db.transaction() as session:
+            await session.execute(update(ClientConnection).where(ClientConnection.id == connection.id)
+                                  .values(client_address=address, changed_ms=now))
+        connection.changed_ms = now
+        self.server_event(connection, EventType.WARN_LOG, f"SEB Client IP address changed: {previous} -> {address}")
+
+    # -- events ------------------------------------------------------------------------------------
+
+    async def log(self, connection: LiveConnection, event: ClientLogEvent) -> None:
+        """Store a client event (returns once it is in the database) and feed the indicators."""
+        if event.type is EventType.NOTIFICATION:
+            await self._notification(connection, event)
+            return
+        if event.type is EventType.NOTIFICATION_CONFIRMED:
+            await self._notification_confirmed(connection, event)
+            return
+        server_time = now_ms()
+        self._feed_indicators(connection, event.type, event.text, event.numeric_value, server_time)
+        await self.writer.write(_event_row(connection.id, connection.exam_id, event.type, event.client_time_ms,
+                                           server_time, event.numeric_value, event.text))
+
+    def server_event(self, connection: LiveConnection, event_type: EventType, text: str,
+                     numeric_value: float | None = None) -> None:
+        """An event the server generates for a connection (missing ping, address change, automated quit)."""
+        self.server_event_for(connection.id, connection.exam_id, event_type, text, numeric_value)
+
+    def server_event_for(self, connection_id: int, exam_id: int | None, event_type: EventType, text: str,
+                         numeric_value: float | None = None) -> None:
+        """Like :meth:`server_event` for a connection this process may not hold."""
+        server_time = now_ms()
+        held = self._by_id.get(connection_id)
+        if held is not None:
+            self._feed_indicators(held, event_type, text, numeric_value, server_time)
+        self.writer.write_soon(_event_row(connection_id, exam_id, event_type, server_time, server_time,
+                                          numeric_value, text))
+
+    def _feed_indicators(self, connection: LiveConnection, event_type: str, text: str,
+                         numeric_value: float | None, server_time_ms: int) -> None:
+        exam = self.running.get(connection.exam_id) if connection.exam_id is not None else None
+        if exam is None or not exam.indicators:
+            return
+        if len(connection.indicator_values) != len(exam.indicators):
+            connection.indicator_values = [indicator.computation.initial_value() for indicator in exam.indicators]
+        view = ClientEventView(str(event_type), text, numeric_value, server_time_ms)
+        values = connection.indicator_values
+        for index, indicator in enumerate(exam.indicators):
+            values[index] = indicator.computation.on_event(values[index], view)
+
+    async def _load_indicator_values(self, connection: LiveConnection) -> None:
+        """Indicator values folded from the connection's stored events (after a restart or on another process)."""
+        exam = self.running.get(connection.exam_id) if connection.exam_id is not None else None
+        connection.indicator_values = []
+        if exam is None or not any(indicator.type != "LAST_PING" for indicator in exam.indicators):
+            return
+        connection.indicator_values = [indicator.computation.initial_value() for indicator in exam.indicators]
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(ClientEvent.event_type, ClientEvent.text, ClientEvent.numeric_value, ClientEvent.server_time_ms)
+                .where(ClientEvent.connection_id == connection.id).order_by(ClientEvent.id))
+            for row in rows:
+                view = ClientEventView(row.event_type, row.text, row.numeric_value, row.server_time_ms)
+                for index, indicator in enumerate(exam.indicators):
+                    connection.indicator_values[index] = indicator.computation.on_event(
+                        connection.indicator_values[index], view)
+
+    async def _notification(self, connection: LiveConnection, event: ClientLogEvent) -> None:
+        kind = notification_kind(event.text)
+        if kind is None or event.numeric_value is None:
+            return  # SEB Server stores only tagged notifications with the client's id
+        now = now_ms()
+        async with self.db.transaction() as session:
+            session.add(ClientNotification(connection_id=connection.id, notification_type=kind[0],
+                                           value=int(event.numeric_value), text=kind[1], created_ms=now))
+            await _touch(session, connection, now)
+        connection.pending_notifications += 1
+
+    async def _notification_confirmed(self, connection: LiveConnection, event: ClientLogEvent) -> None:
+        if event.numeric_value is None:
+            return
+        now = now_ms()
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(ClientNotification)
+                .where(ClientNotification.connection_id == connection.id,
+                       ClientNotification.value == int(event.numeric_value),
+                       ClientNotification.confirmed_ms.is_(None))
+                .values(confirmed_ms=now))
+            if result.rowcount:  # type: ignore[attr-defined]
+                await _touch(session, connection, now)
+            connection.pending_notifications = await _pending_notifications(session, connection.id)
+
+    # -- instructions --------------------------------------------------------------------------------
+
+    async def queue_instruction(self, connection_ids: Iterable[int], instruction_type: InstructionType,
+                                attributes: Mapping[str, str] | None, *, needs_confirmation: bool = False) -> int:
+        """Store an instruction for each connection; the process a client pings delivers it."""
+        ids = list(connection_ids)
+        if not ids:
+            return 0
+        now = now_ms()
+        async with self.db.transaction() as session:
+            for connection_id in ids:
+                row = ClientInstruction(connection_id=connection_id, instruction_type=instruction_type.value,
+                                        attributes="", needs_confirmation=needs_confirmation, created_ms=now)
+                session.add(row)
+                await session.flush()
+                values = dict(attributes) if attributes is not None else None
+                if needs_confirmation:
+                    values = {**(values or {}), "instruction-confirm": str(row.id)}
+                row.attributes = encode_attributes(values)
+                held = self._by_id.get(connection_id)
+                if held is not None:
+                    held.enqueue(_instruction(row))
+        return len(ids)
+
+    async def _pull_instructions(self) -> None:
+        async with self.db.read() as session:
+            rows = (await session.execute(
+                select(ClientInstruction).where(ClientInstruction.id > self._last_instruction_id)
+                .order_by(ClientInstruction.id))).scalars().all()
+            for row in rows:
+                self._last_instruction_id = max(self._last_instruction_id, row.id)
+                held = self._by_id.get(row.connection_id)
+                if held is not None:
+                    held.enqueue(_instruction(row))
+            # Delivered or confirmed through another process: stop offering them here.
+            queued = {instruction.id: connection for connection in self.connections.values()
+                      for instruction in connection.instructions if instruction.id}
+            if queued:
+                existing = set((await session.execute(
+                    select(ClientInstruction.id).where(ClientInstruction.id.in_(list(queued))))).scalars())
+                for instruction_id, connection in queued.items():
+                    if instruction_id not in existing:
+                        connection.confirm(instruction_id)
+
+    async def _delete_expired_instructions(self) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(delete(ClientInstruction).where(
+                ClientInstruction.created_ms < now_ms() - INSTRUCTION_TTL_MS))
+
+    # -- sync with the database --------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Write last-ping times and delivered instructions (one bulk statement each)."""
+        pinged = [connection for connection in self.connections.values() if connection.ping_dirty]
+        delivered, self._delivered = self._delivered, []
+        if not pinged and not delivered:
+            return
+        for connection in pinged:
+            connection.ping_dirty = False
+        try:
+            async with self.db.engine.begin() as db_connection:
+                if pinged:
+                    await db_connection.execute(
+                        update(ClientConnection.__table__)
+                        .where(ClientConnection.__table__.c.id == bindparam("connection_id"))
+                        .values(last_ping_ms=bindparam("ping_ms")),
+                        [{"connection_id": c.id, "ping_ms": c.last_ping_ms} for c in pinged])
+                if delivered:
+                    await db_connection.execute(
+                        delete(ClientInstruction.__table__).where(ClientInstruction.__table__.c.id.in_(delivered)))
+        except Exception:
+            for connection in pinged:  # try again next round
+                connection.ping_dirty = True
+            self._delivered.extend(delivered)
+            raise
+
+    async def refresh_running_exams(self) -> None:
+        async with self.db.read() as session:
+            self.running = await load_running_exams(session, self.plugins.indicator_types())
+
+    async def _pull_state_changes(self) -> None:
+        started = now_ms()
+        since = self._state_since_ms - STATE_SYNC_MARGIN_MS
+        async with self.db.read() as session:
+            rows = (await session.execute(
+                select(ClientConnection).where(ClientConnection.changed_ms > since))).scalars().all()
+            for row in rows:
+                held = self.connections.get(row.connection_token)
+                if held is None or held.changed_ms == row.changed_ms:
+                    continue
+                exam_before = held.exam_id
+                held.refresh(row)
+                held.pending_notifications = await _pending_notifications(session, held.id)
+                if held.exam_id != exam_before:
+                    await self._load_indicator_values(held)
+        self._state_since_ms = started
+
+
+def _event_row(connection_id: int, exam_id: int | None, event_type: str, client_time_ms: int, server_time_ms: int,
+               numeric_value: float | None, text: str) -> EventRow:
+    return {"connection_id": connection_id, "exam_id": exam_id, "event_type": str(event_type),
+            "client_time_ms": client_time_ms, "server_time_ms": server_time_ms,
+            "numeric_value": numeric_value, "text": text}
+
+
+def _instruction(row: ClientInstruction) -> Instruction:
+    return Instruction(row.id, row.instruction_type, decode_attributes(row.attributes), row.needs_confirmation,
+                       row.created_ms)
+
+
+async def _pending_notifications(session: Any, connection_id: int) -> int:
+    return (await session.execute(
+        select(func.count()).select_from(ClientNotification)
+        .where(ClientNotification.connection_id == connection_id,
+               ClientNotification.confirmed_ms.is_(None)))).scalar_one()
+
+
+async def _touch(session: Any, connection: LiveConnection, now: int) -> None:
+    """Mark the connection changed so other processes reload it."""
+    await session.execute(update(ClientConnection).where(ClientConnection.id == connection.id)
+                          .values(changed_ms=now))
+    connection.changed_ms = now
+

@@ -282,7 +282,7 @@ class ProctoringType:
 class AdmissionRequest:
     """A SEB client asking to bind to an exam (handshake) or reporting from a new address."""
 
-    step: str  # "handshake-create", "handshake-update", "handshake-establish", "address-change"
+    step: str  # "handshake-create", "handshake-update", "exam-config", "handshake-establish"
     institution_id: int
     exam_id: int | None
     connection_token: str

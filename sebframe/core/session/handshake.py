@@ -82,7 +82,8 @@ class HandshakeService:
         if params.get("examId", "").strip():
             exam = await self._running_exam(grant, params["examId"])
         token = str(uuid.uuid4())
-        await self._admit("handshake-create", grant.institution_id, exam, token, address, None)
+        if exam is not None:  # without an exam nothing is bound yet: the client only gets the list
+            await self._admit("handshake-create", grant.institution_id, exam, token, address, None)
         client_id = _field(params.get("client_id"))
         machine = _field(params.get("seb_machine_name"))
         now = now_ms()

@@ -1,0 +1,87 @@
+"""The live runtime's promises: no database I/O on a ping, nothing lost on shutdown, back-pressure instead of
+loss, and a bad row never takes a whole batch of events down with it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import delete, func, select
+
+from sebframe.core.db.models import ClientConnection, ClientEvent
+from sebframe.core.services import Services
+from sebframe.core.session.clock import now_ms
+from sebframe.core.session.writer import EventWriter
+from tests.seb_client import SebClient, SebWorld, seb_world
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def world(services: Services, tmp_path: Path) -> SebWorld:
+    return await seb_world(services, tmp_path / "seb")
+
+
+async def _last_ping(services: Services, token: str) -> int | None:
+    async with services.db.read() as session:
+        return (await session.execute(select(ClientConnection.last_ping_ms)
+                                      .where(ClientConnection.connection_token == token))).scalar_one()
+
+
+async def test_pings_stay_in_memory_until_the_flush_and_survive_a_shutdown(
+        client: httpx.AsyncClient, services: Services, world: SebWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    seb = SebClient(client, world)
+    await seb.connect()
+    token = seb.connection_token or ""
+
+    def no_database(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a ping touched the database")
+
+    monkeypatch.setattr(services.db, "read", no_database)
+    monkeypatch.setattr(services.db, "transaction", no_database)
+    assert (await seb.ping()).status_code == 204
+    monkeypatch.undo()
+    assert await _last_ping(services, token) is None
+    await services.sessions.runtime.stop()  # what the server does on shutdown
+    assert await _last_ping(services, token) == services.sessions.runtime.connections[token].last_ping_ms
+
+
+def _row(connection_id: int, text: str) -> dict[str, object]:
+    return {"connection_id": connection_id, "exam_id": None, "event_type": "INFO_LOG", "client_time_ms": 0,
+            "server_time_ms": now_ms(), "numeric_value": None, "text": text}
+
+
+async def _event_count(services: Services) -> int:
+    async with services.db.read() as session:
+        return (await session.execute(select(func.count()).select_from(ClientEvent))).scalar_one()
+
+
+async def test_back_pressure_keeps_every_event(client: httpx.AsyncClient, services: Services,
+                                              world: SebWorld) -> None:
+    seb = SebClient(client, world)
+    await seb.connect()
+    connection_id = services.sessions.runtime.connections[seb.connection_token or ""].id
+    writer = EventWriter(services.db, max_pending=25, max_batch=10)
+    await asyncio.gather(*(writer.write(_row(connection_id, f"event {n}")) for n in range(500)))
+    assert await _event_count(services) == 500  # every acknowledged event is stored
+    await writer.close()
+
+
+async def test_events_of_a_deleted_connection_do_not_sink_the_batch(client: httpx.AsyncClient, services: Services,
+                                                                   world: SebWorld) -> None:
+    alice, bob = SebClient(client, world, name="alice"), SebClient(client, world, name="bob")
+    await alice.connect()
+    await bob.connect()
+    runtime = services.sessions.runtime
+    alice_id = runtime.connections[alice.connection_token or ""].id
+    bob_id = runtime.connections[bob.connection_token or ""].id
+    async with services.db.transaction() as session:
+        await session.execute(delete(ClientConnection).where(ClientConnection.id == bob_id))
+    writer = EventWriter(services.db)
+    writer.write_soon(_row(bob_id, "lost: its connection is gone"))
+    await writer.write(_row(alice_id, "kept"))
+    async with services.db.read() as session:
+        assert list((await session.execute(select(ClientEvent.text))).scalars()) == ["kept"]
+    await writer.close()

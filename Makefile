@@ -22,7 +22,7 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check sebframe tests plugins
+	$(VENV)/bin/ruff check sebframe tests plugins bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache

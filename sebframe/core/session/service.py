@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
@@ -33,7 +33,7 @@ class ConnectionView:
 
     row: ClientConnection
     missing: bool
-    pending_notifications: int
+    pending_notifications: list[ClientNotification]
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,13 @@ class SessionService:
             exam = await load_exam(session, actor, exam_id)
             rows = (await session.execute(select(ClientConnection).where(ClientConnection.exam_id == exam.id)
                                           .order_by(ClientConnection.id.desc()))).scalars().all()
-            pending: dict[int, int] = dict((await session.execute(
-                select(ClientNotification.connection_id, func.count())
-                .join(ClientConnection, ClientConnection.id == ClientNotification.connection_id)
-                .where(ClientConnection.exam_id == exam.id, ClientNotification.confirmed_ms.is_(None))
-                .group_by(ClientNotification.connection_id))).all())
+            pending: dict[int, list[ClientNotification]] = {}
+            for notification in (await session.execute(
+                    select(ClientNotification)
+                    .join(ClientConnection, ClientConnection.id == ClientNotification.connection_id)
+                    .where(ClientConnection.exam_id == exam.id, ClientNotification.confirmed_ms.is_(None))
+                    .order_by(ClientNotification.id))).scalars():
+                pending.setdefault(notification.connection_id, []).append(notification)
         running = self.runtime.running.get(exam.id)
         now = now_ms()
         views = []
@@ -66,7 +68,7 @@ class SessionService:
             last_ping = max(row.last_ping_ms or 0, (held.last_ping_ms or 0) if held else 0) or row.created_ms
             missing = (running is not None and ConnectionStatus(row.status) in ACTIVE_STATES
                        and now - last_ping >= running.missing_ping_threshold_ms)
-            views.append(ConnectionView(row, missing, pending.get(row.id, 0)))
+            views.append(ConnectionView(row, missing, pending.get(row.id, [])))
         return views
 
     async def send_instruction(self, actor: Actor, exam_id: int, connection_tokens: Sequence[str] | None,
@@ -99,9 +101,9 @@ class SessionService:
         now = now_ms()
         async with self.db.transaction() as session:
             exam = await load_exam(session, actor, exam_id, Privilege.MODIFY, doing="supervise")
+            unique = list(set(connection_tokens))[:10_000]
             rows = (await session.execute(select(ClientConnection).where(
-                ClientConnection.exam_id == exam.id,
-                ClientConnection.connection_token.in_(list(connection_tokens)[:10_000])))).scalars().all()
+                ClientConnection.exam_id == exam.id, ClientConnection.connection_token.in_(unique)))).scalars().all()
             changed = [row for row in rows if row.status == ConnectionStatus.CLOSED.value
                        or (row.status in {state.value for state in ACTIVE_STATES} and row.missing_ping)]
             for row in changed:
@@ -112,7 +114,7 @@ class SessionService:
                             institution_id=exam.institution_id)
         for row in changed:
             await self.runtime.adopt(row)
-        return InstructionResult(len(changed), len(connection_tokens) - len(changed))
+        return InstructionResult(len(changed), len(unique) - len(changed))
 
     async def confirm_notification(self, actor: Actor, exam_id: int, notification_id: int) -> bool:
         """Confirm a pending raise-hand or lock-screen notification; the client gets NOTIFICATION_CONFIRM.
@@ -142,10 +144,12 @@ class SessionService:
 
     async def _targets(self, session: AsyncSession, exam_id: int, tokens: Sequence[str] | None
                        ) -> tuple[list[int], int]:
+        """The active connections among ``tokens`` (all of the exam's when None) and how many were selected."""
         statement = select(ClientConnection.id, ClientConnection.status).where(ClientConnection.exam_id == exam_id)
-        if tokens is not None:
-            statement = statement.where(ClientConnection.connection_token.in_(list(tokens)[:10_000]))
+        unique = set(tokens) if tokens is not None else None
+        if unique is not None:
+            statement = statement.where(ClientConnection.connection_token.in_(list(unique)[:10_000]))
         rows = (await session.execute(statement)).all()
         active = {state.value for state in ACTIVE_STATES}
-        selected = len(tokens) if tokens is not None else len(rows)
-        return [row.id for row in rows if row.status in active], selected
+        targets = [row.id for row in rows if row.status in active]
+        return targets, len(unique) if unique is not None else len(targets)

@@ -17,6 +17,13 @@ from sebframe.core.validation import InputModel
 TAG = "monitoring"
 
 
+class NotificationOut(BaseModel):
+    id: int = Field(description="confirm it with POST .../notifications/{id}/confirm")
+    type: str = Field(description="raisehand or lockscreen")
+    text: str
+    client_id: int = Field(description="the SEB client's own number of the notification")
+
+
 class ConnectionOut(BaseModel):
     id: int
     connection_token: str
@@ -27,7 +34,7 @@ class ConnectionOut(BaseModel):
     seb_machine_name: str | None
     seb_version: str | None
     missing_ping: bool
-    pending_notifications: int
+    pending_notifications: list[NotificationOut] = Field(description="raised hands and lock screens to confirm")
     security_check_granted: bool | None = Field(description="app signature key trusted; null: not checked")
     client_version_granted: bool | None = Field(description="SEB version allowed; null: not checked")
     last_ping_ms: int | None = Field(description="epoch milliseconds of the last ping written to the database")
@@ -38,7 +45,9 @@ class ConnectionOut(BaseModel):
         return cls(id=row.id, connection_token=row.connection_token, status=row.status,
                    user_session_id=row.user_session_id, client_address=row.client_address,
                    seb_os_name=row.seb_os_name, seb_machine_name=row.seb_machine_name, seb_version=row.seb_version,
-                   missing_ping=view.missing, pending_notifications=view.pending_notifications,
+                   missing_ping=view.missing,
+                   pending_notifications=[NotificationOut(id=item.id, type=item.notification_type, text=item.text,
+                                                          client_id=item.value) for item in view.pending_notifications],
                    security_check_granted=row.security_check_granted,
                    client_version_granted=row.client_version_granted, last_ping_ms=row.last_ping_ms)
 

@@ -70,6 +70,10 @@ async def run_part(plan: Plan, first: int, count: int, sync: Sync) -> Metrics:
             metrics.counters["connected"] = len(ready)
         else:
             ready = await _phase(metrics, "handshake", clients, SebClient.establish, plan)
+        if plan.scenario is Scenario.PING:
+            # What a client does when connectivity starts (log history, LMS user) comes before the measured
+            # phase, so the ping figures are the steady state of N clients pinging.
+            ready = await _phase(metrics, "identify", ready, lambda c: _identify(c, plan), plan)
         await sync()  # the measured phase starts together in all generator processes
         _freeze_garbage()
         if plan.scenario in (Scenario.PING, Scenario.BARE):
@@ -125,10 +129,6 @@ async def _ping_phase(metrics: Metrics, clients: Sequence[SebClient], plan: Plan
 async def _pinger(client: SebClient, first_at: float, end: float, plan: Plan) -> None:
     loop = asyncio.get_running_loop()
     await asyncio.sleep(first_at - loop.time())
-    if client.api is not None and client.exam_id:  # a real SEB connection, not a bare one
-        for _ in range(plan.startup_logs):  # the client's log history, sent when connectivity starts
-            await client.log()
-        await client.identify_user()
     next_log = loop.time() + plan.log_interval if plan.log_interval else float("inf")
     while not client.quit_requested and loop.time() < end:
         await client.ping()
@@ -138,6 +138,12 @@ async def _pinger(client: SebClient, first_at: float, end: float, plan: Plan) ->
         await asyncio.sleep(max(0.0, min(plan.ping_interval, end - loop.time())))
     if client.quit_requested:
         await client.disconnect()
+
+
+async def _identify(client: SebClient, plan: Plan) -> None:
+    for _ in range(plan.startup_logs):  # the client's log history, sent when connectivity starts
+        await client.log()
+    await client.identify_user()
 
 
 async def _burst_phase(metrics: Metrics, clients: Sequence[SebClient], plan: Plan) -> None:

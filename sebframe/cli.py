@@ -99,6 +99,8 @@ def serve(host: str, port: int, workers: int, init: bool, demo: bool) -> None:
         port=port,
         workers=workers,
         proxy_headers=False,  # sebframe resolves forwarded addresses itself (trusted proxies setting)
+        # SEB clients ping every second: keep their connections open across a pause (handshake to first ping).
+        timeout_keep_alive=75,
         log_level=settings.log_level.lower(),
     )
 

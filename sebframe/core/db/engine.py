@@ -19,7 +19,8 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalise_database_url(url)
-        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        # A burst of SEB handshakes at an exam's start needs more than SQLAlchemy's default 5 + 10 connections.
+        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True, "pool_size": 20, "max_overflow": 20}
         if self.url.startswith("sqlite"):
             options.pop("pool_pre_ping")
             options["connect_args"] = {"timeout": 30}

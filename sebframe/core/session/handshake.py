@@ -11,14 +11,15 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import NoReturn, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection, Exam, ExamConfigurationMapping, LmsSetup
+from sebframe.core.db.models import ClientConnection, Exam, LmsSetup
 from sebframe.core.lms.setups import LmsSetupService
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.sebconfig.exam_configs import ExamConfigService
@@ -38,8 +39,11 @@ from sebframe.types import AdmissionRequest
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 NAME_CACHE_SECONDS = 600.0
 LMS_LOOKUP_TIMEOUT = 5.0
+FILE_RECHECK_SECONDS = 2.0
 MAX_FIELD = 255
 
 
@@ -69,7 +73,7 @@ class HandshakeService:
         self.exam_configs = exam_configs
         self.lms_setups = lms_setups
         self._names: dict[tuple[int, str], tuple[str, float]] = {}
-        self._files: dict[tuple[int, str | None], tuple[int, bytes]] = {}
+        self._files: dict[tuple[int, str | None], tuple[int, bytes, float]] = {}
         self._running_checked: dict[int, float] = {}
 
     # -- POST: create the connection, list the running exams -----------------------------------------
@@ -96,7 +100,7 @@ class HandshakeService:
         async with self.db.transaction() as session:
             session.add(row)
             salt = await self._salt(session, exam) if exam else None
-        await self.runtime.adopt(row)
+        await self.runtime.adopt(row, created=True)
         if exam is not None:
             exams = [exam.handshake_entry()]
         else:
@@ -108,62 +112,70 @@ class HandshakeService:
 
     async def update(self, grant: TokenGrant, token: str, params: Mapping[str, str], address: str | None
                      ) -> ExamHeaders:
-        async with self.db.transaction() as session:
-            row = await self._connection(session, grant, token)
-            exam = await self._bind_exam(grant, row, params)
-            await self._admit("handshake-update", grant.institution_id, exam, token, address,
-                              params.get("seb_user_session_id") or row.lms_user_session_id)
-            live = await self.runtime.adopt(row)
+        live = await self._live(grant, token)
+        exam = await self._requested_exam(grant, live, params)
+        user_id = _field(params.get("seb_user_session_id")) or ""
+        # LMS calls and plugin checks happen before the transaction: no database connection waits on them.
+        name = await self._examinee_name(exam, user_id) if user_id else None
+        await self._admit("handshake-update", grant.institution_id, exam, token, address,
+                          user_id or live.lms_user_session_id)
+
+        async def apply(session: AsyncSession, row: ClientConnection) -> ExamHeaders:
+            bound = await self._bind_exam(grant, row, params)
             self._address(live, row, address)
-            for column, name in _CLIENT_FIELDS:
-                if getattr(row, column) is None and params.get(name, "").strip():
-                    setattr(row, column, _field(params[name]))
-            user_id = params.get("seb_user_session_id", "").strip()
-            if user_id:
-                await self._user_session(row, exam, user_id)
+            for column, field_name in _CLIENT_FIELDS:
+                if getattr(row, column) is None and params.get(field_name, "").strip():
+                    setattr(row, column, _field(params[field_name]))
+            if user_id and name is not None:
+                self._user_session(row, user_id, name)
                 if row.status == ConnectionStatus.READY.value:
                     row.status = ConnectionStatus.ACTIVE.value
-            salt = await self._salt(session, exam) if exam else None
+            salt = await self._salt(session, bound) if bound else None
             self._signature_key(row, params.get("seb_signature_key"), salt)
-            self._version_check(row, exam)
-            row.changed_ms = now_ms()
-        await self.runtime.adopt(row)
-        return ExamHeaders(salt, exam.alternative_bek if exam else None)
+            self._version_check(row, bound)
+            return ExamHeaders(salt, bound.alternative_bek if bound else None)
+
+        return await self._change(grant, token, apply)
 
     # -- PUT: establish ------------------------------------------------------------------------------
 
     async def establish(self, grant: TokenGrant, token: str, params: Mapping[str, str], address: str | None
                         ) -> ExamHeaders:
-        async with self.db.transaction() as session:
-            row = await self._connection(session, grant, token)
-            exam = await self._bind_exam(grant, row, params)
-            if exam is None:
+        live = await self._live(grant, token)
+        exam = await self._requested_exam(grant, live, params)
+        if exam is None:
+            raise illegal_argument("ClientConnection integrity violation")
+        user_id = _field(params.get("seb_user_session_id")) or ""
+        name = await self._examinee_name(exam, user_id) if user_id else None
+        await self._admit("handshake-establish", grant.institution_id, exam, token, address,
+                          user_id or live.lms_user_session_id)
+
+        async def apply(session: AsyncSession, row: ClientConnection) -> ExamHeaders:
+            bound = await self._bind_exam(grant, row, params)
+            if bound is None:
                 raise illegal_argument("ClientConnection integrity violation")
-            user_id = params.get("seb_user_session_id", "").strip()
-            await self._admit("handshake-establish", grant.institution_id, exam, token, address,
-                              user_id or row.lms_user_session_id)
-            live = await self.runtime.adopt(row)
             self._address(live, row, address)
-            for column, name in _CLIENT_FIELDS:
-                if params.get(name, "").strip():
-                    setattr(row, column, _field(params[name]))
-            if user_id:
-                await self._user_session(row, exam, user_id)
+            for column, field_name in _CLIENT_FIELDS:
+                if params.get(field_name, "").strip():
+                    setattr(row, column, _field(params[field_name]))
+            if user_id and name is not None:
+                self._user_session(row, user_id, name)
             row.status = (ConnectionStatus.ACTIVE if row.lms_user_session_id else ConnectionStatus.READY).value
-            self._signature_key(row, params.get("seb_signature_key"), await self._salt(session, exam))
-            self._version_check(row, exam)
-            row.changed_ms = now_ms()
-        await self.runtime.adopt(row)
-        return ExamHeaders(None, exam.alternative_bek)
+            self._signature_key(row, params.get("seb_signature_key"), await self._salt(session, bound))
+            self._version_check(row, bound)
+            return ExamHeaders(None, bound.alternative_bek)
+
+        return await self._change(grant, token, apply)
 
     # -- DELETE: close -------------------------------------------------------------------------------
 
     async def close(self, grant: TokenGrant, token: str) -> None:
-        async with self.db.transaction() as session:
-            row = await self._connection(session, grant, token, check_state=False)
+        await self._live(grant, token)
+
+        async def apply(session: AsyncSession, row: ClientConnection) -> None:
             row.status = ConnectionStatus.CLOSED.value
-            row.changed_ms = now_ms()
-        await self.runtime.adopt(row)
+
+        await self._change(grant, token, apply, check_state=False)
 
     # -- GET examconfig ------------------------------------------------------------------------------
 
@@ -172,35 +184,56 @@ class HandshakeService:
         """The exam's published configuration; binds the exam like PATCH when ``examId`` is given."""
         if params.get("examId", "").strip():
             await self.update(grant, token, {"examId": params["examId"]}, address)
-        async with self.db.read() as session:
-            row = await self._connection(session, grant, token)
-            if row.exam_id is None:
-                raise illegal_argument("ClientConnection integrity violation: no exam selected")
-            exam = await self._running_exam(grant, str(row.exam_id))
-            await self._admit("exam-config", grant.institution_id, exam, token, address, row.lms_user_session_id)
-            mapping = await session.get(ExamConfigurationMapping, exam.id)
-        if mapping is None:
-            raise illegal_argument("Exam is currently running but has no default SEB Exam configuration attached")
-        password = (self.secrets.decrypt(mapping.encryption_password_encrypted)
-                    if mapping.encryption_password_encrypted else None)
-        return await self._config_file(mapping.configuration_id, password)
+        live = await self._live(grant, token)
+        if not live.status.client_active:
+            await self._refuse_inactive(live.id)
+        if live.exam_id is None:
+            raise illegal_argument("ClientConnection integrity violation: no exam selected")
+        exam = await self._running_exam(grant, str(live.exam_id))
+        await self._admit("exam-config", grant.institution_id, exam, token, address, live.lms_user_session_id)
+        return await self._config_file(exam)
 
     # -- rules shared by the calls -------------------------------------------------------------------
 
-    async def _connection(self, session: AsyncSession, grant: TokenGrant, token: str, *,
-                          check_state: bool = True) -> ClientConnection:
-        row = None
-        if token and len(token) <= 64:
+    async def _live(self, grant: TokenGrant, token: str) -> LiveConnection:
+        """The connection as this process holds it (loaded once); another institution's token is as unknown
+        as a made-up one."""
+        live = await self.runtime.connection(token) if token and len(token) <= 64 else None
+        if live is None or live.institution_id != grant.institution_id:
+            raise not_found(f"No client connection found for connection token: {token[:64]}")
+        return live
+
+    async def _requested_exam(self, grant: TokenGrant, live: LiveConnection, params: Mapping[str, str]
+                              ) -> RunningExam | None:
+        requested = params.get("examId", "").strip()
+        if requested:
+            if live.exam_id is not None and requested != str(live.exam_id):
+                raise illegal_argument("Exam integrity violation: another examId is already set for the connection")
+            return await self._running_exam(grant, requested)
+        return await self._running_exam(grant, str(live.exam_id)) if live.exam_id is not None else None
+
+    async def _change(self, grant: TokenGrant, token: str,
+                      apply: Callable[[AsyncSession, ClientConnection], Awaitable[T]], *, check_state: bool = True
+                      ) -> T:
+        """Load the connection row, check its state, apply the change and refresh the live copy."""
+        async with self.db.transaction() as session:
             row = (await session.execute(
                 select(ClientConnection).where(ClientConnection.connection_token == token))).scalar_one_or_none()
-        # Another institution's token is as unknown as a made-up one.
-        if row is None or row.institution_id != grant.institution_id:
-            raise not_found(f"No client connection found for connection token: {token[:64]}")
-        if check_state and ConnectionStatus(row.status) not in ACTIVE_STATES:
-            live = await self.runtime.adopt(row)
-            await self.runtime.queue_instruction([live.id], InstructionType.SEB_QUIT, None)
-            raise illegal_argument("ClientConnection integrity violation: client connection is not in expected state")
-        return row
+            if row is None or row.institution_id != grant.institution_id:
+                raise not_found(f"No client connection found for connection token: {token[:64]}")
+            inactive = check_state and ConnectionStatus(row.status) not in ACTIVE_STATES
+            if not inactive:
+                result = await apply(session, row)
+                row.changed_ms = now_ms()
+        if inactive:
+            await self._refuse_inactive(row.id)
+        await self.runtime.adopt(row)
+        return result
+
+    async def _refuse_inactive(self, connection_id: int) -> NoReturn:
+        """SEB Server queues SEB_QUIT for a closed or canceled connection that calls again, and refuses."""
+        await self.runtime.queue_instruction([connection_id], InstructionType.SEB_QUIT, None)
+        raise illegal_argument("ClientConnection integrity violation: client connection is not in expected state")
 
     async def _bind_exam(self, grant: TokenGrant, row: ClientConnection, params: Mapping[str, str]
                          ) -> RunningExam | None:
@@ -260,17 +293,17 @@ class HandshakeService:
         if address:
             row.client_address = address
 
-    async def _user_session(self, row: ClientConnection, exam: RunningExam | None, user_id: str) -> None:
-        user_id = _field(user_id) or ""
-        name = await self._examinee_name(exam, user_id)
+    @staticmethod
+    def _user_session(row: ClientConnection, user_id: str, name: str) -> None:
+        """SEB Server's rule: a placeholder (OS login, machine, address) is replaced by the LMS user's name,
+        a different earlier name is kept after it."""
         current = row.user_session_id
         placeholders = {row.seb_client_user_id, row.seb_machine_name, row.client_address, None}
-        if row.lms_user_session_id == user_id and current == name:
-            pass
-        elif current in placeholders or row.lms_user_session_id is not None:
-            row.user_session_id = name
-        else:
-            row.user_session_id = f"{name} | {current}"[:MAX_FIELD]
+        if current != name:
+            if current in placeholders or row.lms_user_session_id is not None:
+                row.user_session_id = name
+            else:
+                row.user_session_id = f"{name} | {current}"[:MAX_FIELD]
         row.lms_user_session_id = user_id
 
     async def _examinee_name(self, exam: RunningExam | None, user_id: str) -> str:
@@ -322,14 +355,22 @@ class HandshakeService:
             return
         row.client_version_granted = is_version_allowed(exam.allowed_versions, row.seb_os_name, row.seb_version)
 
-    async def _config_file(self, configuration_id: int, password: str | None) -> bytes:
-        """Built once per published version: thousands of clients download it at the exam's start."""
-        key = (configuration_id, password)
+    async def _config_file(self, exam: RunningExam) -> bytes:
+        """Built once per published version (checked at most every few seconds): thousands of clients
+        download it at the exam's start."""
+        if exam.configuration_id is None:
+            raise illegal_argument("Exam is currently running but has no default SEB Exam configuration attached")
+        password = self.secrets.decrypt(exam.configuration_password) if exam.configuration_password else None
+        key = (exam.configuration_id, password)
         cached = self._files.get(key)
-        if cached is not None and cached[0] == await self.exam_configs.published_revision_id(configuration_id):
+        now = time.monotonic()
+        if cached is not None and now - cached[2] < FILE_RECHECK_SECONDS:
             return cached[1]
-        revision_id, data = await self.exam_configs.client_file(configuration_id, password=password)
-        self._files[key] = (revision_id, data)
+        if cached is not None and cached[0] == await self.exam_configs.published_revision_id(exam.configuration_id):
+            self._files[key] = (cached[0], cached[1], now)
+            return cached[1]
+        revision_id, data = await self.exam_configs.client_file(exam.configuration_id, password=password)
+        self._files[key] = (revision_id, data, now)
         return data
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from sebframe.core.db.models import ClientConnection
 from sebframe.core.session.instructions import MAX_QUEUED, Instruction
@@ -21,6 +22,7 @@ class LiveConnection:
     created_ms: int
     client_address: str | None = None
     user_session_id: str | None = None
+    lms_user_session_id: str | None = None
     last_ping_ms: int | None = None
     pending_notifications: int = 0
     indicator_values: list[float] = field(default_factory=list)
@@ -33,15 +35,16 @@ class LiveConnection:
         return cls(id=row.id, token=row.connection_token, institution_id=row.institution_id, exam_id=row.exam_id,
                    status=ConnectionStatus(row.status), changed_ms=row.changed_ms, created_ms=row.created_ms,
                    client_address=row.client_address, user_session_id=row.user_session_id,
-                   last_ping_ms=row.last_ping_ms)
+                   lms_user_session_id=row.lms_user_session_id, last_ping_ms=row.last_ping_ms)
 
-    def refresh(self, row: ClientConnection) -> None:
+    def refresh(self, row: ClientConnection | Any) -> None:
         """Take over what another process (or a handshake call) changed; keep the newer local ping."""
         self.exam_id = row.exam_id
         self.status = ConnectionStatus(row.status)
         self.changed_ms = row.changed_ms
         self.client_address = row.client_address
         self.user_session_id = row.user_session_id
+        self.lms_user_session_id = row.lms_user_session_id
         if row.last_ping_ms is not None and (self.last_ping_ms is None or row.last_ping_ms > self.last_ping_ms):
             self.last_ping_ms = row.last_ping_ms
 

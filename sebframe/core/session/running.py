@@ -37,6 +37,7 @@ class RunningExam:
     lms_type: str
     lms_setup_id: int | None
     configuration_id: int | None
+    configuration_password: str | None  # encrypted; the exam's password for the downloaded configuration
     missing_ping_threshold_ms: float  # inf: never missing
     indicators: tuple[LiveIndicator, ...] = ()
     allowed_versions: tuple[AllowedVersion, ...] = ()
@@ -71,7 +72,8 @@ def _thresholds(text: str) -> list[dict[str, object]]:
 async def load_running_exams(session: AsyncSession, indicator_types: Mapping[str, IndicatorType]
                              ) -> dict[int, RunningExam]:
     exams = (await session.execute(
-        select(Exam, LmsSetup.lms_type, ExamConfigurationMapping.configuration_id)
+        select(Exam, LmsSetup.lms_type, ExamConfigurationMapping.configuration_id,
+               ExamConfigurationMapping.encryption_password_encrypted)
         .outerjoin(LmsSetup, LmsSetup.id == Exam.lms_setup_id)
         .outerjoin(ExamConfigurationMapping, ExamConfigurationMapping.exam_id == Exam.id)
         .where(Exam.status == ExamStatus.RUNNING.value, Exam.active.is_(True)))).all()
@@ -79,15 +81,16 @@ async def load_running_exams(session: AsyncSession, indicator_types: Mapping[str
         return {}
     indicator_rows: dict[int, list[Indicator]] = {}
     for row in (await session.execute(
-            select(Indicator).where(Indicator.exam_id.in_([exam.id for exam, _, _ in exams]))
+            select(Indicator).where(Indicator.exam_id.in_([row[0].id for row in exams]))
             .order_by(Indicator.id))).scalars():
         indicator_rows.setdefault(row.exam_id, []).append(row)
     running: dict[int, RunningExam] = {}
-    for exam, lms_type, configuration_id in exams:
+    for exam, lms_type, configuration_id, configuration_password in exams:
         rows = indicator_rows.get(exam.id, [])
         running[exam.id] = RunningExam(
             id=exam.id, institution_id=exam.institution_id, name=exam.name, url=exam.start_url,
             lms_type=lms_type or NO_LMS, lms_setup_id=exam.lms_setup_id, configuration_id=configuration_id,
+            configuration_password=configuration_password,
             missing_ping_threshold_ms=missing_threshold(rows),
             indicators=_live_indicators(rows, indicator_types),
             allowed_versions=_allowed_versions(exam.allowed_seb_versions),

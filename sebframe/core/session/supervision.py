@@ -1,20 +1,23 @@
-"""What SEB Server's master task does every few seconds, done by whichever process gets there first:
-missing-ping events and the app-signature-key grant flag.
+"""What SEB Server's master task does every few seconds: missing-ping events and the app-signature-key
+grant flag, done by one server process at a time.
 
-It reads the database after the process flushed its own pings, so it sees every process's pings. A flag
-changes with a conditional update (``WHERE missing_ping = old``), and only the process whose update took
-writes the event: two processes never log the same transition twice.
+The process holding the ``supervision`` lease (a row of ``session_lease``, taken over when its holder stops
+renewing it) does the work, after flushing its own pings, from the database, so it sees every process's
+pings. One holder means each transition is logged once, and the changes go out as bulk updates: when a whole
+room's network drops, thousands of connections turn missing at once.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection
+from sebframe.core.db.models import ClientConnection, SessionLease
 from sebframe.core.session.ask import grant_decision
 from sebframe.core.session.clock import now_ms
 from sebframe.core.session.events import EventType
@@ -25,15 +28,18 @@ if TYPE_CHECKING:
 
 MISSING_PING_TEXT = "Missing Client Ping"
 PING_BACK_TEXT = "Client Ping Back To Normal"
+LEASE_NAME = "supervision"
+LEASE_MS = 15_000  # another process takes over when the holder has not renewed for this long
 
 
 class Supervisor:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.holder = uuid.uuid4().hex  # this process
 
     async def run(self, runtime: SessionRuntime) -> None:
         running = runtime.running
-        if not running:
+        if not running or not await self._lease():
             return
         now = now_ms()
         async with self.db.read() as session:
@@ -42,32 +48,56 @@ class Supervisor:
                        ClientConnection.created_ms, ClientConnection.missing_ping, ClientConnection.ask,
                        ClientConnection.security_check_granted)
                 .where(ClientConnection.exam_id.in_(list(running)),
-                       ClientConnection.status.in_([state.value for state in ACTIVE_STATES])))).all()
-        missing_changes = []
+                       ClientConnection.status.in_([state.value for state in ACTIVE_STATES]))
+                .order_by(ClientConnection.id))).all()
+        changes: list[dict[str, Any]] = []
+        events = []
+        grants = dict(self._grant_changes(runtime, rows))
         for row in rows:
             age = now - (row.last_ping_ms or row.created_ms)
             missing = age >= running[row.exam_id].missing_ping_threshold_ms
+            if missing == row.missing_ping and row.id not in grants:
+                continue
+            changes.append({"connection_id": row.id, "missing": missing, "changed": now,
+                            "granted": grants.get(row.id, row.security_check_granted)})
             if missing != row.missing_ping:
-                missing_changes.append((row, missing, age))
-        grant_changes = self._grant_changes(runtime, rows)
-        if not missing_changes and not grant_changes:
+                events.append((row, EventType.ERROR_LOG if missing else EventType.INFO_LOG,
+                               MISSING_PING_TEXT if missing else PING_BACK_TEXT, float(age)))
+        if not changes:
             return
-        async with self.db.transaction() as session:
-            for row, missing, age in missing_changes:
-                result = await session.execute(
-                    update(ClientConnection)
-                    .where(ClientConnection.id == row.id, ClientConnection.missing_ping.is_(row.missing_ping))
-                    .values(missing_ping=missing, changed_ms=now))
-                if result.rowcount:  # type: ignore[attr-defined]
-                    event_type, text = ((EventType.ERROR_LOG, MISSING_PING_TEXT) if missing
-                                        else (EventType.INFO_LOG, PING_BACK_TEXT))
-                    runtime.server_event_for(row.id, row.exam_id, event_type, text, float(age))
-            for connection_id, granted in grant_changes:
-                await session.execute(update(ClientConnection).where(ClientConnection.id == connection_id)
-                                      .values(security_check_granted=granted, changed_ms=now))
+        table = ClientConnection.__table__
+        async with self.db.engine.begin() as connection:  # rows in id order: no deadlock with the ping flush
+            await connection.execute(
+                update(table).where(table.c.id == bindparam("connection_id"))
+                .values(missing_ping=bindparam("missing"), changed_ms=bindparam("changed"),
+                        security_check_granted=bindparam("granted")), changes)
+        for row, event_type, text, age in events:
+            runtime.server_event_for(row.id, row.exam_id, event_type, text, age)
+
+    async def _lease(self) -> bool:
+        """Take or renew the lease; True while this process holds it."""
+        now = now_ms()
+        table = SessionLease.__table__
+        async with self.db.engine.begin() as connection:
+            result = await connection.execute(
+                update(table).where(table.c.name == LEASE_NAME,
+                                    or_(table.c.holder == self.holder, table.c.expires_ms < now))
+                .values(holder=self.holder, expires_ms=now + LEASE_MS))
+            if result.rowcount:
+                return True
+            exists = (await connection.execute(select(table.c.name).where(table.c.name == LEASE_NAME))).first()
+        if exists is not None:
+            return False
+        try:  # the row the migration creates was deleted (tests empty every table): the first process recreates it
+            async with self.db.engine.begin() as connection:
+                await connection.execute(insert(table).values(name=LEASE_NAME, holder=self.holder,
+                                                              expires_ms=now + LEASE_MS))
+        except IntegrityError:
+            return False
+        return True
 
     @staticmethod
-    def _grant_changes(runtime: SessionRuntime, rows: list) -> list[tuple[int, bool]]:  # type: ignore[type-arg]
+    def _grant_changes(runtime: SessionRuntime, rows: list[Any]) -> list[tuple[int, bool]]:
         """SEB Server's numerical trust: an ASK shared by more connections than the threshold, or a registered
         grant, is trusted. Only for exams that check signature keys."""
         counts = Counter((row.exam_id, row.ask) for row in rows if row.ask)

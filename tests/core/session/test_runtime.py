@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sebframe.core.db.models import ClientConnection, ClientEvent
 from sebframe.core.services import Services
 from sebframe.core.session.clock import now_ms
+from sebframe.core.session.instructions import InstructionType
 from sebframe.core.session.writer import EventWriter
 from tests.seb_client import SebClient, SebWorld, seb_world
 
@@ -85,3 +86,44 @@ async def test_events_of_a_deleted_connection_do_not_sink_the_batch(client: http
     async with services.db.read() as session:
         assert list((await session.execute(select(ClientEvent.text))).scalars()) == ["kept"]
     await writer.close()
+
+
+async def test_one_process_supervises_until_its_lease_runs_out(services: Services) -> None:
+    from sqlalchemy import update
+
+    from sebframe.core.db.models import SessionLease
+    from sebframe.core.session.supervision import Supervisor
+
+    first, second = Supervisor(services.db), Supervisor(services.db)
+    assert await first._lease()
+    assert not await second._lease()
+    assert await first._lease()  # renewing
+    async with services.db.transaction() as session:
+        await session.execute(update(SessionLease).values(expires_ms=0))  # the holder stopped renewing
+    assert await second._lease()
+    assert not await first._lease()
+
+
+async def test_connections_unknown_to_a_process_are_loaded_together(
+        client: httpx.AsyncClient, services: Services, world: SebWorld) -> None:
+    clients = [SebClient(client, world, name=f"pc-{n}") for n in range(20)]
+    for seb in clients:
+        await seb.connect()
+    runtime = services.sessions.runtime
+    queued_for = runtime.connections[clients[0].connection_token or ""].id
+    runtime.connections.clear()  # as on another process, or after a restart
+    runtime._by_id.clear()
+    await runtime.queue_instruction([queued_for], InstructionType.SEB_QUIT, {})
+    loads = 0
+    original = runtime._load
+
+    async def counting(tokens: list[str]) -> dict[str, object]:
+        nonlocal loads
+        loads += 1
+        return await original(tokens)
+
+    runtime._load = counting  # type: ignore[method-assign]
+    answers = await asyncio.gather(*(seb.ping() for seb in clients))
+    assert [answer.status_code for answer in answers] == [200] + [204] * 19  # the queued quit came along
+    assert loads == 1
+    assert len(runtime.connections) == 20

@@ -28,6 +28,7 @@ from sebframe.core.db.models.session import (
     ClientInstruction,
     ClientNotification,
     ExamApiToken,
+    SessionLease,
 )
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "Institution",
     "LmsSetup",
     "LoginFailure",
+    "SessionLease",
     "UserAccount",
     "UserRoleGrant",
 ]

@@ -103,3 +103,13 @@ class ClientNotification(Base):
     text: Mapped[str] = mapped_column(String(512), default="")
     created_ms: Mapped[int] = mapped_column(BigInteger)
     confirmed_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SessionLease(Base):
+    """A job only one server process may do at a time (missing-ping supervision); taken over when expired."""
+
+    __tablename__ = "session_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64), default="")
+    expires_ms: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,4 +1,4 @@
-"""Live SEB client sessions: Exam-API tokens, client connections, events, instructions, notifications
+"""Live SEB client sessions: Exam-API tokens, client connections, events, instructions, notifications, leases
 
 Revision ID: 0006_client_sessions
 Revises: 0005_exam_client_security
@@ -116,7 +116,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_client_notification_connection_id'), ['connection_id'], unique=False)
 
 
+    lease = op.create_table('session_lease',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('holder', sa.String(length=64), nullable=False),
+    sa.Column('expires_ms', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_session_lease'))
+    )
+    op.bulk_insert(lease, [{'name': 'supervision', 'holder': '', 'expires_ms': 0}])
+
+
 def downgrade() -> None:
+    op.drop_table('session_lease')
     op.drop_table('client_notification')
     op.drop_table('client_instruction')
     op.drop_table('client_event')

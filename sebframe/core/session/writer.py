@@ -22,11 +22,15 @@ log = logging.getLogger(__name__)
 EventRow = dict[str, Any]  # the columns of ``client_event`` (without id)
 
 RETRY_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
+COPY_COLUMNS = ("connection_id", "exam_id", "event_type", "client_time_ms", "server_time_ms", "numeric_value",
+                "text")
 
 
 class EventWriter:
-    def __init__(self, db: Database, *, max_pending: int = 50_000, max_batch: int = 10_000) -> None:
+    def __init__(self, db: Database, *, max_pending: int = 50_000, max_batch: int = 10_000,
+                 concurrent_rounds: int = 3) -> None:
         self.db = db
+        self.concurrent_rounds = concurrent_rounds
         self.max_pending = max_pending
         self.max_batch = max_batch
         self.written = 0
@@ -87,12 +91,28 @@ class EventWriter:
         return rows, future
 
     async def _run(self) -> None:
+        """Rounds overlap (up to ``concurrent_rounds``): while one waits for its commit, the next inserts.
+        A client waits for each event's acknowledgement before it sends the next, so its events still land
+        in order."""
+        slots = asyncio.Semaphore(self.concurrent_rounds)
+        running: set[asyncio.Task[None]] = set()
+
+        async def write(rows: list[EventRow], future: asyncio.Future[None] | None) -> None:
+            try:
+                await self._write_round(rows, future)
+            finally:
+                slots.release()
+
         while True:
             await self._wake.wait()
             self._wake.clear()
             while self._rows:
-                await self._write_round(*self._take())
+                await slots.acquire()
+                task = asyncio.create_task(write(*self._take()))
+                running.add(task)
+                task.add_done_callback(running.discard)
             if self._closing:
+                await asyncio.gather(*running)
                 return
 
     async def _write_round(self, rows: list[EventRow], future: asyncio.Future[None] | None) -> None:
@@ -126,8 +146,24 @@ class EventWriter:
         await self._insert(rows)
 
     async def _insert(self, rows: list[EventRow]) -> None:
+        if self.db.dialect == "postgresql":
+            await self._copy(rows)
+            return
         async with self.db.engine.begin() as connection:
             await connection.execute(insert(ClientEvent.__table__), rows)
+
+    async def _copy(self, rows: list[EventRow]) -> None:
+        """PostgreSQL's COPY: a fraction of the CPU of a multi-row INSERT, on both sides."""
+        async with self.db.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            try:
+                await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+                    "client_event", columns=COPY_COLUMNS, records=[tuple(row[name] for name in COPY_COLUMNS)
+                                                                   for row in rows])
+            except Exception as exc:
+                if type(exc).__name__ == "ForeignKeyViolationError":  # asyncpg's; keep the writer driver-neutral
+                    raise IntegrityError("COPY client_event", None, exc) from exc
+                raise
 
     async def _without_deleted_connections(self, rows: list[EventRow]) -> list[EventRow]:
         """Events of connections deleted meanwhile (their exam was deleted) have nowhere to go."""

@@ -113,7 +113,7 @@ async def test_publish_guard_checks_running_exams_for_active_connections(world: 
     async def two_connections(session, exam_id):  # type: ignore[no-untyped-def]
         return 2 if exam_id == exam.id else 0
 
-    services.exams.connections.counter = two_connections  # what the session domain will provide
+    services.exams.connections.counter = two_connections  # stands in for real ones (see tests/api/exam)
     with pytest.raises(Conflict, match="running with 2 active SEB connection"):
         await services.exam_configs.publish(admin, configuration.id)
     with pytest.raises(Conflict, match="active SEB connection"):

@@ -32,8 +32,7 @@ class Server:
         self.state = app.state
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and is_exam_api_path(scope["path"]) or (
-                scope["type"] == "http" and scope["path"] == BENCH_PATH):
+        if scope["type"] == "http" and (is_exam_api_path(scope["path"]) or scope["path"] == BENCH_PATH):
             await self.exam_api(scope, receive, send)
         else:
             await self.app(scope, receive, send)

@@ -178,7 +178,8 @@ async def test_responses_match_their_declared_models(world: World) -> None:
                   "/exam-configurations": (exam_admin, exam_config["id"]),
                   "/configuration-templates": (exam_admin, template["id"]),
                   "/lms-setups": (a_admin, lms_setup["id"]), "/lms-lookup": (exam_admin, 0),
-                  "/exams": (exam_admin, exam["id"]), "/exam-templates": (exam_admin, exam_template["id"])}
+                  "/exams": (exam_admin, exam["id"]), "/exam-templates": (exam_admin, exam_template["id"]),
+                  "/monitoring": (exam_admin, exam["id"])}
     checked = 0
     for endpoint in router.endpoints:
         if endpoint.method != "GET" or "{" in endpoint.path and "{id:int}" not in endpoint.path:

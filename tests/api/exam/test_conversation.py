@@ -74,3 +74,23 @@ async def test_windows_client_conversation(client: httpx.AsyncClient, services: 
     async with services.db.read() as session:
         events = (await session.execute(select(func.count()).select_from(ClientEvent))).scalar_one()
     assert events == 1
+
+
+async def test_lms_user_name_replaces_the_placeholder(client: httpx.AsyncClient, services: Services,
+                                                      world: SebWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sebframe.types import ExamineeAccount
+
+    calls: list[str] = []
+
+    class Lms:
+        async def get_examinee(self, user_session_id: str) -> ExamineeAccount:
+            calls.append(user_session_id)
+            return ExamineeAccount(id=user_session_id, name="Alice Example")
+
+    monkeypatch.setattr(services.lms_setups, "adapter", lambda setup: Lms())
+    seb = SebClient(client, world, name="alice-pc")
+    await seb.connect(user="u-17")
+    assert (await seb.select_exam(world.exam_id, "u-17")).status_code == 200  # the client repeats it
+    row = await _connection(services, seb.connection_token or "")
+    assert (row.user_session_id, row.lms_user_session_id, row.status) == ("Alice Example (u-17)", "u-17", "ACTIVE")
+    assert calls == ["u-17"]  # cached

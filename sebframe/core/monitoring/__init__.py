@@ -1,0 +1,1 @@
+"""Views over live SEB connections for supervisors: the monitoring page, SEB client logs, participation."""

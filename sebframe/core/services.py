@@ -12,12 +12,13 @@ from sebframe.core.db import Database
 from sebframe.core.exams import ExamService, ExamTemplateService
 from sebframe.core.lms.lookup import QuizLookupService
 from sebframe.core.lms.setups import LmsSetupService
+from sebframe.core.monitoring.live import MonitoringService
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.sebconfig.certificates_service import CertificateService
 from sebframe.core.sebconfig.connection_configs import ConnectionConfigService
 from sebframe.core.sebconfig.exam_configs import ExamConfigService
 from sebframe.core.secrets import SecretBox
-from sebframe.core.session import Sessions
+from sebframe.core.session.sessions import Sessions
 from sebframe.settings import Settings
 
 
@@ -39,6 +40,7 @@ class Services:
     exams: ExamService
     exam_templates: ExamTemplateService
     sessions: Sessions
+    monitoring: MonitoringService
 
     @classmethod
     def create(cls, settings: Settings, plugins: PluginRegistry | None = None) -> Services:
@@ -73,6 +75,7 @@ class Services:
             exams=exams,
             exam_templates=exams.templates,
             sessions=sessions,
+            monitoring=MonitoringService(db, sessions.runtime),
         )
 
     async def close(self) -> None:

@@ -25,7 +25,6 @@ class LiveConnection:
     lms_user_session_id: str | None = None
     last_ping_ms: int | None = None
     pending_notifications: int = 0
-    indicator_values: list[float] = field(default_factory=list)
     instructions: deque[Instruction] = field(default_factory=lambda: deque(maxlen=MAX_QUEUED))
     quit_logged: bool = False  # the automated quit was logged once; later quits are silent
     ping_dirty: bool = False  # pinged since the last flush

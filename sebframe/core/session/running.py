@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.db.models import Exam, ExamConfigurationMapping, Indicator, LmsSetup
+from sebframe.core.exams.indicators import parse_thresholds
 from sebframe.core.exams.types import ExamStatus
 from sebframe.core.session.seb_versions import AllowedVersion, parse_allowed_versions
 from sebframe.types import IndicatorComputation, IndicatorType
@@ -23,9 +24,16 @@ NO_LMS = "--"
 
 @dataclass(frozen=True, slots=True)
 class LiveIndicator:
+    """An exam's indicator as monitoring computes and colours it."""
+
     id: int
     type: str
     computation: IndicatorComputation
+    name: str = ""
+    color: str = "ffffff"
+    thresholds: tuple[tuple[float, str], ...] = ()  # ascending by value
+    inverse: bool = False
+    show_only_when_active: bool = False
 
 
 @dataclass(slots=True)
@@ -111,7 +119,10 @@ def _live_indicators(rows: list[Indicator], types: Mapping[str, IndicatorType]) 
         if indicator_type is None:  # its plugin is not installed (any more): nothing computes it
             continue
         tags = [tag for tag in row.tags.split(",") if tag.strip()] or list(indicator_type.fixed_tags)
-        live.append(LiveIndicator(row.id, row.indicator_type, indicator_type.create(tags)))
+        live.append(LiveIndicator(row.id, row.indicator_type, indicator_type.create(tags), name=row.name,
+                                  color=row.color, thresholds=parse_thresholds(row.thresholds),
+                                  inverse=indicator_type.inverse,
+                                  show_only_when_active=indicator_type.show_only_when_active))
     return tuple(live)
 
 

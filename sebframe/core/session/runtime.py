@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection, ClientEvent, ClientInstruction, ClientNotification
+from sebframe.core.db.models import ClientConnection, ClientInstruction, ClientNotification
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.session.clock import now_ms
 from sebframe.core.session.events import ClientLogEvent, EventType, notification_kind
@@ -36,7 +36,6 @@ from sebframe.core.session.states import ConnectionStatus
 from sebframe.core.session.supervision import Supervisor
 from sebframe.core.session.tokens import ExamApiTokens
 from sebframe.core.session.writer import EventRow, EventWriter
-from sebframe.types import ClientEventView
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +203,6 @@ class SessionRuntime:
                 for instruction in queued.get(row.id, []):
                     connection.enqueue(instruction)
                 connection.pending_notifications = pending.get(row.id, 0)
-                await self._load_indicator_values(connection)
             loaded[row.connection_token] = connection
         for token in tokens:
             if token not in loaded:
@@ -224,10 +222,7 @@ class SessionRuntime:
         (nothing to load for one this process just ``created``)."""
         connection = self.connections.get(row.connection_token)
         if connection is not None:
-            exam_before = connection.exam_id
             connection.refresh(row)
-            if connection.exam_id != exam_before:
-                await self._load_indicator_values(connection)
             return connection
         connection = self._hold(LiveConnection.from_row(row))
         if created:
@@ -238,7 +233,6 @@ class SessionRuntime:
                     .order_by(ClientInstruction.id))).scalars():
                 connection.enqueue(_instruction(instruction))
             connection.pending_notifications = await _pending_notifications(session, connection.id)
-        await self._load_indicator_values(connection)
         return connection
 
     def by_id(self, connection_id: int) -> LiveConnection | None:
@@ -311,7 +305,6 @@ class SessionRuntime:
             await self._notification_confirmed(connection, event)
             return
         server_time = now_ms()
-        self._feed_indicators(connection, event.type, event.text, event.numeric_value, server_time)
         await self.writer.write(_event_row(connection.id, connection.exam_id, event.type, event.client_time_ms,
                                            server_time, event.numeric_value, event.text))
 
@@ -324,40 +317,8 @@ class SessionRuntime:
                          numeric_value: float | None = None) -> None:
         """Like :meth:`server_event` for a connection this process may not hold."""
         server_time = now_ms()
-        held = self._by_id.get(connection_id)
-        if held is not None:
-            self._feed_indicators(held, event_type, text, numeric_value, server_time)
         self.writer.write_soon(_event_row(connection_id, exam_id, event_type, server_time, server_time,
                                           numeric_value, text))
-
-    def _feed_indicators(self, connection: LiveConnection, event_type: str, text: str,
-                         numeric_value: float | None, server_time_ms: int) -> None:
-        exam = self.running.get(connection.exam_id) if connection.exam_id is not None else None
-        if exam is None or not exam.indicators:
-            return
-        if len(connection.indicator_values) != len(exam.indicators):
-            connection.indicator_values = [indicator.computation.initial_value() for indicator in exam.indicators]
-        view = ClientEventView(str(event_type), text, numeric_value, server_time_ms)
-        values = connection.indicator_values
-        for index, indicator in enumerate(exam.indicators):
-            values[index] = indicator.computation.on_event(values[index], view)
-
-    async def _load_indicator_values(self, connection: LiveConnection) -> None:
-        """Indicator values folded from the connection's stored events (after a restart or on another process)."""
-        exam = self.running.get(connection.exam_id) if connection.exam_id is not None else None
-        connection.indicator_values = []
-        if exam is None or not any(indicator.type != "LAST_PING" for indicator in exam.indicators):
-            return
-        connection.indicator_values = [indicator.computation.initial_value() for indicator in exam.indicators]
-        async with self.db.read() as session:
-            rows = await session.execute(
-                select(ClientEvent.event_type, ClientEvent.text, ClientEvent.numeric_value, ClientEvent.server_time_ms)
-                .where(ClientEvent.connection_id == connection.id).order_by(ClientEvent.id))
-            for row in rows:
-                view = ClientEventView(row.event_type, row.text, row.numeric_value, row.server_time_ms)
-                for index, indicator in enumerate(exam.indicators):
-                    connection.indicator_values[index] = indicator.computation.on_event(
-                        connection.indicator_values[index], view)
 
     async def _notification(self, connection: LiveConnection, event: ClientLogEvent) -> None:
         kind = notification_kind(event.text)
@@ -479,15 +440,12 @@ class SessionRuntime:
             for row in rows:
                 held = self.connections.get(row.connection_token)
                 if held is not None and held.changed_ms != row.changed_ms:
-                    changed.append((held, held.exam_id))
+                    changed.append(held)
                     held.refresh(row)
             if changed:
-                pending = await _pending_counts(session, [held.id for held, _ in changed])
-                for held, _ in changed:
+                pending = await _pending_counts(session, [held.id for held in changed])
+                for held in changed:
                     held.pending_notifications = pending.get(held.id, 0)
-        for held, exam_before in changed:
-            if held.exam_id != exam_before:
-                await self._load_indicator_values(held)
         self._state_since_ms = started
 
 

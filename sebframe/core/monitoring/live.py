@@ -1,0 +1,202 @@
+"""The live state of an exam's SEB connections as supervisors see it: status, missing ping, notifications,
+security flags and indicator values, computed by the installed indicator plugins from the stored events.
+
+Indicator values are folded from ``client_event`` rows, so every server process shows the same values
+whichever process received the events. A process folds an exam only while somebody watches it: the first
+snapshot folds the exam's whole history, later ones only what arrived since (re-reading a few seconds back,
+because events committed by other processes may carry slightly older server times).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from sebframe.core.accounts.actor import Actor
+from sebframe.core.db import Database
+from sebframe.core.db.models import ClientConnection, ClientEvent, ClientNotification, Exam
+from sebframe.core.exams.access import load_exam
+from sebframe.core.monitoring.cells import Cell, indicator_cell
+from sebframe.core.session.clock import now_ms
+from sebframe.core.session.running import LiveIndicator, RunningExam
+from sebframe.core.session.runtime import SessionRuntime
+from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
+from sebframe.types import ClientEventView
+
+FOLD_OVERLAP_MS = 5_000
+FOLD_IDLE_SECONDS = 600.0  # a fold nobody asked for in this long is dropped
+FOLD_CHUNK = 10_000
+
+
+@dataclass
+class ExamFold:
+    """Indicator values of one exam's connections, folded from its events in server-time order."""
+
+    indicators: tuple[LiveIndicator, ...]
+    values: dict[int, list[float]] = field(default_factory=dict)
+    seen: dict[int, int] = field(default_factory=dict)  # event id -> server time, within the overlap window
+    until_ms: int = 0
+    used: float = 0.0
+
+    def fold(self, connection_id: int, event: ClientEventView) -> None:
+        values = self.values.get(connection_id)
+        if values is None:
+            values = self.values[connection_id] = [item.computation.initial_value() for item in self.indicators]
+        for index, item in enumerate(self.indicators):
+            values[index] = item.computation.on_event(values[index], event)
+
+    def initial(self) -> list[float]:
+        return [item.computation.initial_value() for item in self.indicators]
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    type: str  # raisehand, lockscreen
+    text: str
+    client_id: int
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    id: int
+    token: str
+    user_session_id: str
+    client_address: str | None
+    seb_os_name: str | None
+    seb_version: str | None
+    seb_machine_name: str | None
+    status: ConnectionStatus
+    missing: bool
+    notifications: tuple[Notification, ...]
+    security_check_granted: bool | None
+    client_version_granted: bool | None
+    last_ping_ms: int | None
+    cells: tuple[Cell, ...]
+
+    @property
+    def incident(self) -> bool:
+        """SEB Server's ``hasAnyIncident``: missing ping, a pending notification, or an indicator incident."""
+        return self.missing or bool(self.notifications) or any(cell.incident for cell in self.cells)
+
+    @property
+    def info(self) -> str:
+        """SEB Server's connection info: ``SEB:<version>, OS:<first part of the OS name>, IP:<address>``."""
+        os_name = (self.seb_os_name or "").split(",")[0].strip() or "--"
+        return f"SEB:{self.seb_version or '--'}, OS:{os_name}, IP:{self.client_address or '--'}"
+
+
+@dataclass(frozen=True)
+class ExamSnapshot:
+    exam_id: int
+    exam_name: str
+    running: bool
+    indicators: tuple[LiveIndicator, ...]
+    connections: tuple[ConnectionState, ...]
+    taken_ms: int
+
+    def counts(self) -> Counter[str]:
+        """Connections per state; ``ACTIVE`` split into with and without incident, as the filters need."""
+        counts: Counter[str] = Counter()
+        for connection in self.connections:
+            counts[connection.status.value] += 1
+            if connection.status is ConnectionStatus.ACTIVE and not connection.incident:
+                counts["ACTIVE_NO_INCIDENT"] += 1
+        return counts
+
+
+class MonitoringService:
+    def __init__(self, db: Database, runtime: SessionRuntime) -> None:
+        self.db = db
+        self.runtime = runtime
+        self._folds: dict[int, ExamFold] = {}
+
+    async def snapshot(self, actor: Actor, exam_id: int) -> ExamSnapshot:
+        """All connections of the exam with their current state (read privilege on the exam)."""
+        now = now_ms()
+        async with self.db.read() as session:
+            exam: Exam = await load_exam(session, actor, exam_id)
+            rows = (await session.execute(select(
+                ClientConnection.id, ClientConnection.connection_token, ClientConnection.user_session_id,
+                ClientConnection.client_address, ClientConnection.seb_os_name, ClientConnection.seb_version,
+                ClientConnection.seb_machine_name, ClientConnection.status, ClientConnection.last_ping_ms,
+                ClientConnection.created_ms, ClientConnection.security_check_granted,
+                ClientConnection.client_version_granted).where(ClientConnection.exam_id == exam.id)
+                .order_by(ClientConnection.id))).all()
+            notifications: dict[int, list[Notification]] = {}
+            for row in (await session.execute(
+                    select(ClientNotification).join(ClientConnection,
+                                                    ClientConnection.id == ClientNotification.connection_id)
+                    .where(ClientConnection.exam_id == exam.id, ClientNotification.confirmed_ms.is_(None))
+                    .order_by(ClientNotification.id))).scalars():
+                notifications.setdefault(row.connection_id, []).append(
+                    Notification(row.id, row.notification_type, row.text, row.value))
+            running = self.runtime.running.get(exam.id)
+            fold = await self._fold(session, running) if running is not None else None
+        indicators = running.indicators if running is not None else ()
+        states = []
+        for row in rows:
+            status = ConnectionStatus(row.status)
+            held = self.runtime.connections.get(row.connection_token)
+            last_ping = max(row.last_ping_ms or 0, (held.last_ping_ms or 0) if held else 0) or None
+            active = status in ACTIVE_STATES
+            age = now - (last_ping or row.created_ms)
+            missing = running is not None and active and age >= running.missing_ping_threshold_ms
+            values = (fold.values.get(row.id) or fold.initial()) if fold is not None else []
+            cells = tuple(self._cell(indicator, values[index], last_ping, now, active)
+                          for index, indicator in enumerate(indicators))
+            states.append(ConnectionState(
+                id=row.id, token=row.connection_token, user_session_id=row.user_session_id or "--",
+                client_address=row.client_address, seb_os_name=row.seb_os_name, seb_version=row.seb_version,
+                seb_machine_name=row.seb_machine_name, status=status, missing=missing,
+                notifications=tuple(notifications.get(row.id, ())),
+                security_check_granted=row.security_check_granted,
+                client_version_granted=row.client_version_granted, last_ping_ms=last_ping, cells=cells))
+        return ExamSnapshot(exam.id, exam.name, running is not None, indicators, tuple(states), now)
+
+    @staticmethod
+    def _cell(indicator: LiveIndicator, value: float, last_ping: int | None, now: int, active: bool) -> Cell:
+        current = indicator.computation.current_value(value, last_ping, now)
+        return indicator_cell(current, indicator.thresholds, inverse=indicator.inverse,
+                              default_color=indicator.color, active=active,
+                              show_only_when_active=indicator.show_only_when_active)
+
+    async def _fold(self, session: object, running: RunningExam) -> ExamFold:
+        """Bring the exam's fold up to date (created on first use, rebuilt when its indicators changed)."""
+        self._drop_idle()
+        fold = self._folds.get(running.id)
+        if fold is None or [item.id for item in fold.indicators] != [item.id for item in running.indicators]:
+            fold = self._folds[running.id] = ExamFold(running.indicators)
+        fold.used = time.monotonic()
+        if not fold.indicators or not any(item.type != "LAST_PING" for item in fold.indicators):
+            return fold
+        since = fold.until_ms - FOLD_OVERLAP_MS if fold.until_ms else -1
+        last_id = 0
+        while True:
+            rows = (await session.execute(  # type: ignore[attr-defined]
+                select(ClientEvent.id, ClientEvent.connection_id, ClientEvent.event_type, ClientEvent.text,
+                       ClientEvent.numeric_value, ClientEvent.server_time_ms)
+                .where(ClientEvent.exam_id == running.id, ClientEvent.server_time_ms > since,
+                       ClientEvent.id > last_id)
+                .order_by(ClientEvent.id).limit(FOLD_CHUNK))).all()
+            for row in rows:
+                if row.id in fold.seen:
+                    continue
+                fold.seen[row.id] = row.server_time_ms
+                fold.fold(row.connection_id, ClientEventView(row.event_type, row.text, row.numeric_value,
+                                                             row.server_time_ms))
+                fold.until_ms = max(fold.until_ms, row.server_time_ms)
+            if len(rows) < FOLD_CHUNK:
+                break
+            last_id = rows[-1].id
+        horizon = fold.until_ms - 2 * FOLD_OVERLAP_MS
+        fold.seen = {event_id: at for event_id, at in fold.seen.items() if at > horizon}
+        return fold
+
+    def _drop_idle(self) -> None:
+        limit = time.monotonic() - FOLD_IDLE_SECONDS
+        for exam_id in [exam_id for exam_id, fold in self._folds.items() if fold.used < limit]:
+            del self._folds[exam_id]

@@ -170,14 +170,32 @@ class RestrictionApi(Protocol):
     async def release(self, quiz: QuizData) -> None: ...
 
 
+class ChoiceSource(StrEnum):
+    """Where the core fetches the choices of a ``RestrictionField`` from, per exam."""
+
+    CHAPTERS = "chapters"  # LmsAdapter.get_course_chapters(): chapter ids stored, chapter names shown
+
+
 @dataclass(frozen=True, slots=True)
 class RestrictionField:
-    """An LMS-specific restriction property shown in the restriction dialog (e.g. Open edX paths)."""
+    """An LMS-specific restriction property shown in the restriction dialog (e.g. Open edX paths).
+
+    ``choices`` are fixed values; ``choices_from`` asks the core to fetch them from the exam's course instead
+    (plugins declare, the core fetches). Without either the field is free text, also the fallback when the LMS
+    cannot list the choices.
+    """
 
     name: str
     label: str
-    choices: tuple[str, ...] = ()  # empty: free text
+    choices: tuple[str, ...] = ()  # empty: free text (or the choices from ``choices_from``)
     multiple: bool = False
+    choices_from: ChoiceSource | None = None
+
+    def __post_init__(self) -> None:
+        if self.choices and self.choices_from:
+            raise ValueError(f"restriction field {self.name!r}: give fixed choices or choices_from, not both")
+        if self.choices_from is not None:
+            object.__setattr__(self, "choices_from", ChoiceSource(self.choices_from))
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +351,7 @@ __all__ = [
     "AdmissionDecision",
     "AdmissionRequest",
     "Chapter",
+    "ChoiceSource",
     "ClientEventView",
     "ConnectionTestResult",
     "ExamineeAccount",

@@ -1,6 +1,7 @@
 """Browser story: an exam administrator finds a running quiz in the LMS Exam Lookup, imports it with the
 institution's default exam template (which creates and attaches an exam configuration), swaps that configuration
-for a prepared Ready To Use one, and sees the exam ready (no missing setup)."""
+for a prepared Ready To Use one, sees the exam ready (no missing setup) and edits the SEB restriction details in
+their dialog."""
 
 from __future__ import annotations
 
@@ -109,3 +110,28 @@ def test_exam_admin_imports_a_quiz_with_the_template_and_makes_it_ready(  # type
     assert page.locator("section[aria-labelledby=config-title] a").inner_text() == "Prepared Config"
     assert page.locator("#missing-setup").count() == 0
     assert page.locator("#restriction-state").inner_text().startswith("Applied")
+
+    # The SEB restriction details open as a dialog; a refused key is shown in place, saving closes the dialog and
+    # the restriction card shows what the LMS did.
+    page.click("aside.actions >> text=SEB Restriction Details")
+    dialog = page.locator("dialog#restriction-dialog[open]")
+    dialog.wait_for()
+    assert page.evaluate("document.querySelector('#restriction-dialog').matches(':modal')")
+    assert page.locator("h1").inner_text().startswith("Exam ")  # no navigation: still the exam view
+    dialog.locator("#f-browser_exam_keys").fill("not-a-key!")
+    dialog.locator("button:has-text('Save Restriction Details')").click()
+    dialog.locator(".error-text >> text=is not a Browser Exam Key").wait_for()
+    assert page.evaluate("document.querySelector('#restriction-dialog').matches(':modal')")  # still open
+    dialog.locator("#f-browser_exam_keys").fill("b" * 64)
+    dialog.locator("button:has-text('Save Restriction Details')").click()
+    page.wait_for_selector("#restriction-dialog", state="detached")
+    card = page.locator("#restriction-card")
+    card.locator("text=SEB restriction details saved.").wait_for()
+    assert "On the LMS: applied with 1 Config Key and 1 Browser Exam Key" in card.inner_text()
+    assert [r.browser_exam_keys for r in testing_lms._RESTRICTIONS.values()] == [("b" * 64,)]
+    # Escape closes it without saving; it opens again afresh.
+    page.click("aside.actions >> text=SEB Restriction Details")
+    page.locator("dialog#restriction-dialog[open]").wait_for()
+    assert page.locator("#f-browser_exam_keys").input_value() == "b" * 64
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#restriction-dialog", state="detached")

@@ -16,7 +16,7 @@ from sebframe_lms_openedx import plugin
 from sebframe_lms_openedx.settings import OpenEdxSettings
 
 from sebframe.testing import registry_with
-from sebframe.types import IntegrationContext, LmsAdapter, LmsFeature, RestrictionApi
+from sebframe.types import ChoiceSource, IntegrationContext, LmsAdapter, LmsFeature, RestrictionApi
 
 
 def test_registers_the_lms_type_and_restriction_api() -> None:
@@ -34,6 +34,9 @@ def test_registers_the_lms_type_and_restriction_api() -> None:
         "AlwaysAllowStaff", "CheckSEBHashBrowserExamKey", "CheckSEBHashConfigKey",
         "CheckSEBHashBrowserExamKeyOrConfigKey")
     assert fields["WHITELIST_PATHS"].multiple and fields["BLACKLIST_CHAPTERS"].multiple
+    # The chapters are the course's: the core lists them through the adapter, the plugin only declares it.
+    assert fields["BLACKLIST_CHAPTERS"].choices_from == ChoiceSource.CHAPTERS
+    assert not fields["BLACKLIST_CHAPTERS"].choices
     assert not registry.failures
 
 

@@ -13,6 +13,10 @@ Lifecycle (reference ``lms-apis.md`` §5.4):
   if the restriction is in place;
 * release when the exam finishes (refresh task) or is deleted.
 
+Fields declared with ``choices_from`` get their choices from the exam's course on the LMS
+(:meth:`RestrictionService.lms_choices`, for the details dialog only): values stored but no longer listed stay,
+marked missing; an LMS that does not answer gives the reason instead, and the dialog falls back to free text.
+
 An LMS call never breaks a request: its outcome (or failure, with the reason) is stored in
 ``restriction_message``; the manual actions report a failure as ``Conflict`` after storing it. Unlike SEB
 Server, the Config Keys already on the LMS are not merged in: the exam's restriction is the one pushed.
@@ -46,11 +50,13 @@ from sebframe.core.http import describe_http_failure
 from sebframe.core.lms.setups import LmsSetupService
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.sebconfig.exam_configs import ExamConfigService
-from sebframe.types import RestrictionField, RestrictionType, SebRestriction
+from sebframe.types import ChoiceSource, RestrictionField, RestrictionType, SebRestriction
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
+# The details dialog waits this long for choices from the LMS, then offers free text.
+CHOICES_TIMEOUT_SECONDS = 10.0
 
 
 def reader_for(institution_id: int) -> Actor:
@@ -61,6 +67,19 @@ def reader_for(institution_id: int) -> Actor:
 
 def browser_exam_keys_of(exam: Exam) -> tuple[str, ...]:
     return tuple(key for key in (line.strip() for line in exam.browser_exam_keys.splitlines()) if key)
+
+
+def course_id_of(exam: Exam) -> str:
+    """The exam's course on the LMS as restriction APIs see it: the quiz's course id, else the quiz id (the
+    exam's external id; the Open edX plugin's quiz ids are its course ids)."""
+    quiz = quiz_of(exam)
+    return quiz.course_id or quiz.id
+
+
+def property_values(value: Any) -> list[str]:
+    """A stored or posted property as a list of non-empty values."""
+    items = value if isinstance(value, list) else [value]
+    return [text for text in (str(item).strip() for item in items if item is not None) if text]
 
 
 def properties_of(exam: Exam) -> dict[str, Any]:
@@ -75,6 +94,23 @@ def properties_of(exam: Exam) -> dict[str, Any]:
 class RestrictionOutcome:
     ok: bool
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FieldOption:
+    """A choice fetched from the LMS: the value stored and the name shown."""
+
+    value: str
+    label: str
+    missing: bool = False  # stored, but the LMS no longer lists it
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChoices:
+    """The choices of one ``choices_from`` field, or why the LMS gave none (then: free text)."""
+
+    options: tuple[FieldOption, ...] = ()
+    failure: str = ""  # the reason, e.g. "the LMS did not answer within 10 s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +132,15 @@ class RestrictionDetails:
 class RestrictionService:
     def __init__(self, db: Database, lms_setups: LmsSetupService, exam_configs: ExamConfigService,
                  plugins: PluginRegistry, connections: ActiveConnections, *,
-                 timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+                 timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+                 choices_timeout_seconds: float = CHOICES_TIMEOUT_SECONDS) -> None:
         self.db = db
         self.lms_setups = lms_setups
         self.exam_configs = exam_configs
         self.plugins = plugins
         self.connections = connections
         self.timeout_seconds = timeout_seconds
+        self.choices_timeout_seconds = choices_timeout_seconds
 
     # -- what the LMS supports -----------------------------------------------------------------
 
@@ -147,6 +185,42 @@ class RestrictionService:
             return ()
         key = await self.exam_configs.config_key(reader_for(exam.institution_id), mapping.configuration_id)
         return (key,)
+
+    async def lms_choices(self, actor: Actor, exam_id: int, current: Mapping[str, Any] | None = None
+                          ) -> dict[str, FieldChoices]:
+        """The choices of the exam's ``choices_from`` fields, by field name, fetched from its course on the LMS.
+
+        Values of ``current`` (default: the stored properties) the LMS does not list stay, marked missing, so
+        nothing is dropped silently. An LMS failure never raises: the field's ``failure`` gives the reason."""
+        async with self.db.read() as session:
+            exam = await load_exam(session, actor, exam_id)
+            setup = await session.get(LmsSetup, exam.lms_setup_id) if exam.lms_setup_id else None
+        restriction_type = self.restriction_type(setup.lms_type if setup else None)
+        specs = [spec for spec in (restriction_type.fields if restriction_type else ()) if spec.choices_from]
+        given = properties_of(exam) if current is None else current
+        fetched: dict[ChoiceSource, FieldChoices] = {}
+        result = {}
+        for spec in specs:
+            assert spec.choices_from is not None
+            if spec.choices_from not in fetched:  # one LMS call per source, however many fields use it
+                fetched[spec.choices_from] = await self._fetch_choices(spec.choices_from, exam, setup)
+            result[spec.name] = _keeping(fetched[spec.choices_from], property_values(given.get(spec.name)))
+        return result
+
+    async def _fetch_choices(self, source: ChoiceSource, exam: Exam, setup: LmsSetup | None) -> FieldChoices:
+        problem = self._unsupported(setup, applying=True)  # an inactive setup is not asked either
+        if problem:
+            return FieldChoices(failure=problem)
+        assert setup is not None
+        try:  # chapters are the only source so far
+            chapters = await asyncio.wait_for(
+                self.lms_setups.adapter(setup).get_course_chapters(course_id_of(exam)), self.choices_timeout_seconds)
+        except Exception as exc:
+            reason = self._describe(exc, setup, self.choices_timeout_seconds)
+            log.info("the %s of exam %s could not be listed: %s", source, exam.id, reason)
+            return FieldChoices(failure=reason)
+        options = {chapter.id: FieldOption(chapter.id, chapter.name or chapter.id) for chapter in chapters}
+        return FieldChoices(tuple(options.values()))
 
     async def update(self, actor: Actor, exam_id: int, data: RestrictionUpdate
                      ) -> tuple[RestrictionDetails, RestrictionOutcome | None]:
@@ -317,12 +391,21 @@ class RestrictionService:
             log.warning("SEB restriction of exam %s: %s", exam_id, message)
         return RestrictionOutcome(ok, text)
 
-    def _describe(self, exc: BaseException, setup: LmsSetup) -> str:
+    def _describe(self, exc: BaseException, setup: LmsSetup, timeout_seconds: float | None = None) -> str:
         if isinstance(exc, TimeoutError):
-            return f"the LMS did not answer within {self.timeout_seconds:g} s"
+            return f"the LMS did not answer within {timeout_seconds or self.timeout_seconds:g} s"
         if isinstance(exc, httpx.HTTPError):
             return describe_http_failure(exc, setup.url).message
         return str(exc) or type(exc).__name__
+
+
+def _keeping(choices: FieldChoices, values: list[str]) -> FieldChoices:
+    """``choices`` plus the given values it lacks, marked missing (when the LMS answered at all)."""
+    if choices.failure:
+        return choices
+    known = {option.value for option in choices.options}
+    gone = tuple(FieldOption(value, value, missing=True) for value in dict.fromkeys(values) if value not in known)
+    return FieldChoices(choices.options + gone)
 
 
 def _count(items: tuple[str, ...], noun: str) -> str:
@@ -340,8 +423,7 @@ def validate_properties(fields: tuple[RestrictionField, ...], given: Mapping[str
             known = ", ".join(by_name) or "none"
             errors[f"properties.{name}"] = f"not a restriction property of this LMS (known: {known})"
             continue
-        values = [str(item).strip() for item in (value if isinstance(value, list) else [value])]
-        values = [item for item in values if item]
+        values = property_values(value)
         if not spec.multiple and len(values) > 1:
             errors[f"properties.{name}"] = f"{spec.label}: choose one value"
             continue

@@ -20,6 +20,7 @@ from sebframe.core.lms.schemas import LmsSetupInput
 from sebframe.core.validation import parse_input
 from sebframe.settings import Settings
 from sebframe.testing.fakes.openedx import FakeCourse, FakeOpenEdx
+from sebframe.types import ChoiceSource, RestrictionField
 from tests.conftest import Factory
 from tests.core.exams.conftest import World
 from tests.exam_helpers import exam_services, ready_config, restrictions
@@ -209,3 +210,58 @@ async def test_deactivating_the_lms_setup_releases_the_restrictions(world: World
     async with world.services.db.read() as session:
         exam = await session.get(Exam, running.id)
     assert exam is not None and not exam.active and not exam.restriction_applied
+
+
+async def test_chapter_choices_come_from_the_open_edx_course(settings: Settings) -> None:
+    course = "course-v1:ETH+Chapters+2030"
+    chapters = [("c2", "Part B: Essay"), ("c1", "Part A: Multiple Choice")]  # outline order, not by name
+    with FakeOpenEdx(courses=[FakeCourse(course, "Chapters Exam", "2030-01-01T08:00:00Z", None,
+                                         chapters=chapters)]) as lms:
+        async with exam_services(settings, sebframe_lms_openedx.plugin) as services:
+            factory = Factory(services)
+            eth = await factory.institution("ETH")
+            admin = await factory.actor(eth, "ia", Role.INSTITUTIONAL_ADMIN)
+            exam_admin = await factory.actor(eth, "erika", Role.EXAM_ADMIN)
+            setup, result = await services.lms_setups.create(admin, LmsSetupInput(
+                name="Open edX", lms_type="OPEN_EDX", url=lms.url,
+                settings={"client_id": lms.client_id, "client_secret": lms.client_secret}), activate=True)
+            assert result.ok, result.message
+            exam = await services.exams.import_exam(exam_admin, ExamImport(
+                lms_setup_id=setup.id, quiz_id=course, supporter_ids=[exam_admin.user_id]))
+            restriction = services.exams.restriction
+            # Ids are stored as given, without asking the LMS: one of them is no chapter of the course.
+            await restriction.update(exam_admin, exam.id, RestrictionUpdate(
+                properties={"BLACKLIST_CHAPTERS": ["c1", "gone"]}))
+            choices = await restriction.lms_choices(exam_admin, exam.id)
+            assert list(choices) == ["BLACKLIST_CHAPTERS"]
+            field = choices["BLACKLIST_CHAPTERS"]
+            assert field.failure == ""
+            assert [(o.value, o.label, o.missing) for o in field.options] == [
+                ("c2", "Part B: Essay", False), ("c1", "Part A: Multiple Choice", False), ("gone", "gone", True)]
+            [blocks] = lms.requests_to("/api/courses/v1/blocks/")
+            assert blocks.query["course_id"] == course  # the exam's external id is the Open edX course id
+            # Posted values (a form shown again) are kept instead of the stored ones.
+            posted = await restriction.lms_choices(exam_admin, exam.id, {"BLACKLIST_CHAPTERS": ["other"]})
+            assert [o.value for o in posted["BLACKLIST_CHAPTERS"].options if o.missing] == ["other"]
+            # The LMS fails or is too slow: the reason, no options, never an exception.
+            lms.fail_status, lms.failure_path = 500, "/api/courses/v1/blocks/"
+            failed = (await restriction.lms_choices(exam_admin, exam.id))["BLACKLIST_CHAPTERS"]
+            assert failed.options == () and "500" in failed.failure
+            lms.fail_status, lms.delay = None, 2.0
+            restriction.choices_timeout_seconds = 0.2
+            slow = (await restriction.lms_choices(exam_admin, exam.id))["BLACKLIST_CHAPTERS"]
+            assert slow.failure == "the LMS did not answer within 0.2 s"
+            lms.delay = 0.0
+            # An inactive LMS setup is not asked.
+            async with services.db.transaction() as session:
+                await session.execute(update(LmsSetup).where(LmsSetup.id == setup.id).values(active=False))
+            inactive = (await restriction.lms_choices(exam_admin, exam.id))["BLACKLIST_CHAPTERS"]
+            assert "inactive" in inactive.failure
+
+
+async def test_restriction_types_without_lms_choices(world: World) -> None:
+    exam = await _import(world, "quiz11")
+    assert await world.services.exams.restriction.lms_choices(world.supporter, exam.id) == {}
+    with pytest.raises(ValueError, match="not both"):
+        RestrictionField("X", "X", ("a",), choices_from=ChoiceSource.CHAPTERS)
+    assert RestrictionField("X", "X", choices_from="chapters").choices_from is ChoiceSource.CHAPTERS  # type: ignore[arg-type]

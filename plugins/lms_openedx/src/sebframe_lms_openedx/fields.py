@@ -5,7 +5,7 @@ Kept free of I/O and heavy imports: ``plugin.py`` describes the dialog fields wi
 
 from __future__ import annotations
 
-from sebframe.types import RestrictionField
+from sebframe.types import ChoiceSource, RestrictionField
 
 # seb-openedx configuration keys, in the order SEB Server serializes them (OpenEdxSEBRestriction).
 CONFIG_KEYS = "CONFIG_KEYS"
@@ -30,9 +30,9 @@ PERMISSION_COMPONENT_CHOICES = (ALWAYS_ALLOW_STAFF, CHECK_BROWSER_EXAM_KEY, CHEC
 
 RESTRICTION_FIELDS = (
     RestrictionField(WHITELIST_PATHS, "Course paths open without SEB", WHITELIST_PATH_CHOICES, multiple=True),
-    # Choices come from the course: the chapter ids of LmsAdapter.get_course_chapters().
+    # The core lists the course's chapters (OpenEdxAdapter.get_course_chapters) and stores their ids.
     RestrictionField(BLACKLIST_CHAPTERS, "Chapters that need SEB even where 'courseware' is open",
-                     multiple=True),
+                     multiple=True, choices_from=ChoiceSource.CHAPTERS),
     RestrictionField(PERMISSION_COMPONENTS, "Permission checks (none: staff allowed + the keys given)",
                      PERMISSION_COMPONENT_CHOICES, multiple=True),
     RestrictionField(USER_BANNING_ENABLED, "Ban users who open the course without SEB", ("false", "true")),

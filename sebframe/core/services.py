@@ -12,7 +12,10 @@ from sebframe.core.db import Database
 from sebframe.core.exams import ExamService, ExamTemplateService
 from sebframe.core.lms.lookup import QuizLookupService
 from sebframe.core.lms.setups import LmsSetupService
+from sebframe.core.monitoring.connection_log import ConnectionLogService
 from sebframe.core.monitoring.live import MonitoringService
+from sebframe.core.monitoring.logs import ClientLogService
+from sebframe.core.monitoring.participation import ParticipationService
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.sebconfig.certificates_service import CertificateService
 from sebframe.core.sebconfig.connection_configs import ConnectionConfigService
@@ -41,6 +44,9 @@ class Services:
     exam_templates: ExamTemplateService
     sessions: Sessions
     monitoring: MonitoringService
+    connection_log: ConnectionLogService
+    participation: ParticipationService
+    client_logs: ClientLogService
 
     @classmethod
     def create(cls, settings: Settings, plugins: PluginRegistry | None = None) -> Services:
@@ -76,6 +82,9 @@ class Services:
             exam_templates=exams.templates,
             sessions=sessions,
             monitoring=MonitoringService(db, sessions.runtime),
+            connection_log=ConnectionLogService(db),
+            participation=ParticipationService(db),
+            client_logs=ClientLogService(db),
         )
 
     async def close(self) -> None:

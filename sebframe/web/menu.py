@@ -44,6 +44,12 @@ def sebframe_menu_items(actor: Actor) -> Iterator[MenuItem]:
     if actor.scope(Privilege.READ, EntityType.EXAM_TEMPLATE) != Scope.NONE:
         yield MenuItem("Exam Administration", "Exam Templates", "/exam-templates", 30,
                        "Defaults applied when an exam is imported")
+    if actor.scope(Privilege.READ, EntityType.EXAM) != Scope.NONE:
+        yield MenuItem("Monitoring", "Running Exams", "/monitoring", 10,
+                       "Watch and supervise the SEB clients of running exams")
+    if actor.scope(Privilege.READ, EntityType.CLIENT_EVENT) != Scope.NONE:
+        yield MenuItem("Monitoring", "SEB Client Logs", "/client-logs", 80,
+                       "Log events of the SEB clients of your exams: search, export, delete")
     if actor.scope(Privilege.READ, EntityType.USER_ACTIVITY_LOG) != Scope.NONE:
         yield MenuItem("Monitoring", "User Logs", "/activity", 90, "Who changed what, and when")
     yield MenuItem("Account", "My Account", f"/users/{actor.user_id}", 10, "Your account settings")

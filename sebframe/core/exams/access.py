@@ -27,9 +27,14 @@ def may(actor: Actor, privilege: Privilege, exam: Exam, supporter_ids: set[int] 
     return actor.may(privilege, EntityType.EXAM, institution_id=exam.institution_id, owner_id=owner)
 
 
-def visible(statement: Select[Any], actor: Actor, privilege: Privilege = Privilege.READ) -> Select[Any]:
-    """Limit an exam query to what ``actor`` may see (or, with ``privilege``, change)."""
-    scope = actor.scope(privilege, EntityType.EXAM)
+def visible(statement: Select[Any], actor: Actor, privilege: Privilege = Privilege.READ,
+            entity_type: EntityType = EntityType.EXAM) -> Select[Any]:
+    """Limit an exam query to what ``actor`` may see (or, with ``privilege``, change).
+
+    ``entity_type`` names another grant that reaches exams the same way, e.g. ``CLIENT_EVENT``: the logs of
+    the exams of the institution, or of the exams a supporter owns or is assigned to.
+    """
+    scope = actor.scope(privilege, entity_type)
     if scope == Scope.OVERALL:
         return statement
     if scope == Scope.INSTITUTION:

@@ -7,6 +7,7 @@ lowest threshold above the value), else the indicator's default colour.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ def indicator_cell(value: float, thresholds: tuple[tuple[float, str], ...], *, i
     return Cell(_text(value), color, is_dark(color), warning, incident)
 
 
+@functools.lru_cache(maxsize=1024)  # few colours, asked for every cell of every connection
 def is_dark(color: str) -> bool:
     """Whether black text would be hard to read on this background (perceived brightness)."""
     try:

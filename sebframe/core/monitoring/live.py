@@ -114,23 +114,25 @@ class MonitoringService:
         self.runtime = runtime
         self._folds: dict[int, ExamFold] = {}
 
-    async def snapshot(self, actor: Actor, exam_id: int) -> ExamSnapshot:
-        """All connections of the exam with their current state (read privilege on the exam)."""
+    async def snapshot(self, actor: Actor, exam_id: int, *, connection_id: int | None = None) -> ExamSnapshot:
+        """All connections of the exam with their current state (read privilege on the exam); with
+        ``connection_id`` only that one (the connection detail view; none when it is not the exam's)."""
         now = now_ms()
         async with self.db.read() as session:
             exam: Exam = await load_exam(session, actor, exam_id)
-            rows = (await session.execute(select(
+            only = (ClientConnection.id == connection_id,) if connection_id is not None else ()
+            rows = (await (await session.connection()).execute(select(  # Core rows: no ORM loading
                 ClientConnection.id, ClientConnection.connection_token, ClientConnection.user_session_id,
                 ClientConnection.client_address, ClientConnection.seb_os_name, ClientConnection.seb_version,
                 ClientConnection.seb_machine_name, ClientConnection.status, ClientConnection.last_ping_ms,
                 ClientConnection.created_ms, ClientConnection.security_check_granted,
-                ClientConnection.client_version_granted).where(ClientConnection.exam_id == exam.id)
+                ClientConnection.client_version_granted).where(ClientConnection.exam_id == exam.id, *only)
                 .order_by(ClientConnection.id))).all()
             notifications: dict[int, list[Notification]] = {}
             for row in (await session.execute(
                     select(ClientNotification).join(ClientConnection,
                                                     ClientConnection.id == ClientNotification.connection_id)
-                    .where(ClientConnection.exam_id == exam.id, ClientNotification.confirmed_ms.is_(None))
+                    .where(ClientConnection.exam_id == exam.id, ClientNotification.confirmed_ms.is_(None), *only)
                     .order_by(ClientNotification.id))).scalars():
                 notifications.setdefault(row.connection_id, []).append(
                     Notification(row.id, row.notification_type, row.text, row.value))
@@ -138,15 +140,14 @@ class MonitoringService:
             fold = await self._fold(session, running) if running is not None else None
         indicators = running.indicators if running is not None else ()
         states = []
+        shared: dict[tuple[int, float, bool], Cell] = {}  # cells are immutable: equal values share one
         for row in rows:
             status = ConnectionStatus(row.status)
-            held = self.runtime.connections.get(row.connection_token)
-            last_ping = max(row.last_ping_ms or 0, (held.last_ping_ms or 0) if held else 0) or None
+            last_ping = self.runtime.last_ping(row.connection_token, row.last_ping_ms)
             active = status in ACTIVE_STATES
-            age = now - (last_ping or row.created_ms)
-            missing = running is not None and active and age >= running.missing_ping_threshold_ms
+            missing = self.runtime.is_missing(exam.id, row.status, last_ping, row.created_ms, now)
             values = (fold.values.get(row.id) or fold.initial()) if fold is not None else []
-            cells = tuple(self._cell(indicator, values[index], last_ping, now, active)
+            cells = tuple(self._cell(shared, index, indicator, values[index], last_ping, now, active)
                           for index, indicator in enumerate(indicators))
             states.append(ConnectionState(
                 id=row.id, token=row.connection_token, user_session_id=row.user_session_id or "--",
@@ -158,11 +159,16 @@ class MonitoringService:
         return ExamSnapshot(exam.id, exam.name, running is not None, indicators, tuple(states), now)
 
     @staticmethod
-    def _cell(indicator: LiveIndicator, value: float, last_ping: int | None, now: int, active: bool) -> Cell:
+    def _cell(shared: dict[tuple[int, float, bool], Cell], index: int, indicator: LiveIndicator, value: float,
+              last_ping: int | None, now: int, active: bool) -> Cell:
         current = indicator.computation.current_value(value, last_ping, now)
-        return indicator_cell(current, indicator.thresholds, inverse=indicator.inverse,
-                              default_color=indicator.color, active=active,
-                              show_only_when_active=indicator.show_only_when_active)
+        key = (index, current, active)
+        cell = shared.get(key)
+        if cell is None:
+            cell = shared[key] = indicator_cell(current, indicator.thresholds, inverse=indicator.inverse,
+                                                default_color=indicator.color, active=active,
+                                                show_only_when_active=indicator.show_only_when_active)
+        return cell
 
     async def _fold(self, session: object, running: RunningExam) -> ExamFold:
         """Bring the exam's fold up to date (created on first use, rebuilt when its indicators changed)."""
@@ -175,8 +181,9 @@ class MonitoringService:
             return fold
         since = fold.until_ms - FOLD_OVERLAP_MS if fold.until_ms else -1
         last_id = 0
+        connection = await session.connection()  # type: ignore[attr-defined]  # Core rows: no ORM loading
         while True:
-            rows = (await session.execute(  # type: ignore[attr-defined]
+            rows = (await connection.execute(
                 select(ClientEvent.id, ClientEvent.connection_id, ClientEvent.event_type, ClientEvent.text,
                        ClientEvent.numeric_value, ClientEvent.server_time_ms)
                 .where(ClientEvent.exam_id == running.id, ClientEvent.server_time_ms > since,

@@ -32,7 +32,7 @@ from sebframe.core.session.instructions import (
 )
 from sebframe.core.session.live import LiveConnection
 from sebframe.core.session.running import RunningExam, load_running_exams
-from sebframe.core.session.states import ConnectionStatus
+from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
 from sebframe.core.session.supervision import Supervisor
 from sebframe.core.session.tokens import ExamApiTokens
 from sebframe.core.session.writer import EventRow, EventWriter
@@ -234,6 +234,21 @@ class SessionRuntime:
                 connection.enqueue(_instruction(instruction))
             connection.pending_notifications = await _pending_notifications(session, connection.id)
         return connection
+
+    def last_ping(self, token: str, stored_ms: int | None) -> int | None:
+        """The newest ping time known here: this process's own (not yet flushed) or the stored one."""
+        held = self.connections.get(token)
+        newest = max(stored_ms or 0, (held.last_ping_ms or 0) if held is not None else 0)
+        return newest or None
+
+    def is_missing(self, exam_id: int | None, status: str, last_ping_ms: int | None, created_ms: int,
+                   now: int) -> bool:
+        """SEB Server's missing flag, computed now: a connecting, ready or active connection of a running exam
+        whose last ping (or, before the first, its creation) is older than the exam's highest ping threshold."""
+        running = self.running.get(exam_id) if exam_id is not None else None
+        if running is None or ConnectionStatus(status) not in ACTIVE_STATES:
+            return False
+        return now - (last_ping_ms or created_ms) >= running.missing_ping_threshold_ms
 
     def by_id(self, connection_id: int) -> LiveConnection | None:
         return self._by_id.get(connection_id)

@@ -60,16 +60,8 @@ class SessionService:
                     .where(ClientConnection.exam_id == exam.id, ClientNotification.confirmed_ms.is_(None))
                     .order_by(ClientNotification.id))).scalars():
                 pending.setdefault(notification.connection_id, []).append(notification)
-        running = self.runtime.running.get(exam.id)
         now = now_ms()
-        views = []
-        for row in rows:
-            held = self.runtime.connections.get(row.connection_token)
-            last_ping = max(row.last_ping_ms or 0, (held.last_ping_ms or 0) if held else 0) or row.created_ms
-            missing = (running is not None and ConnectionStatus(row.status) in ACTIVE_STATES
-                       and now - last_ping >= running.missing_ping_threshold_ms)
-            views.append(ConnectionView(row, missing, pending.get(row.id, [])))
-        return views
+        return [ConnectionView(row, self._missing(row, now), pending.get(row.id, [])) for row in rows]
 
     async def send_instruction(self, actor: Actor, exam_id: int, connection_tokens: Sequence[str] | None,
                                instruction_type: str, attributes: Mapping[str, str] | None = None
@@ -105,7 +97,7 @@ class SessionService:
             rows = (await session.execute(select(ClientConnection).where(
                 ClientConnection.exam_id == exam.id, ClientConnection.connection_token.in_(unique)))).scalars().all()
             changed = [row for row in rows if row.status == ConnectionStatus.CLOSED.value
-                       or (row.status in {state.value for state in ACTIVE_STATES} and row.missing_ping)]
+                       or self._missing(row, now)]
             for row in changed:
                 row.status = ConnectionStatus.DISABLED.value
                 row.changed_ms = now
@@ -115,6 +107,12 @@ class SessionService:
         for row in changed:
             await self.runtime.adopt(row)
         return InstructionResult(len(changed), len(unique) - len(changed))
+
+    def _missing(self, row: ClientConnection, now: int) -> bool:
+        """Missing now, not as of the supervision's last round (it flags every few seconds)."""
+        return self.runtime.is_missing(row.exam_id, row.status, self.runtime.last_ping(row.connection_token,
+                                                                                       row.last_ping_ms),
+                                       row.created_ms, now)
 
     async def confirm_notification(self, actor: Actor, exam_id: int, notification_id: int) -> bool:
         """Confirm a pending raise-hand or lock-screen notification; the client gets NOTIFICATION_CONFIRM.

@@ -69,6 +69,7 @@
 
   // A row with data-dialog opens that <dialog> (details) instead of navigating to data-href.
   function openRow(row) {
+    if (row.dataset.dialogUrl && window.htmx) return window.htmx.ajax("GET", row.dataset.dialogUrl, "#dialog-slot");
     const dialog = row.dataset.dialog && document.getElementById(row.dataset.dialog);
     if (dialog && dialog.showModal) dialog.showModal(); else window.location.href = row.dataset.href;
   }
@@ -137,6 +138,31 @@
     if (row) openRow(row);
   });
 })();
+
+// A <dialog data-modal> that htmx brings in (e.g. the SEB restriction details) opens as a modal; closing it
+// (Escape, a [data-close-dialog] button) removes it, so opening it again loads it afresh.
+document.addEventListener("htmx:load", function (event) {
+  const root = event.detail.elt;
+  const dialogs = root.matches && root.matches("dialog[data-modal]") ? [root]
+    : Array.from(root.querySelectorAll ? root.querySelectorAll("dialog[data-modal]") : []);
+  dialogs.forEach(function (dialog) {
+    dialog.addEventListener("close", function () { dialog.remove(); });
+    if (dialog.open) return;
+    if (dialog.showModal) dialog.showModal(); else dialog.setAttribute("open", "");
+  });
+});
+// A row action link with data-dialog-link loads its page into #dialog-slot (the href stays the no-script page).
+document.addEventListener("click", function (event) {
+  const link = event.target.closest && event.target.closest("a[data-dialog-link][href]");
+  if (!link || !window.htmx) return;
+  event.preventDefault();
+  window.htmx.ajax("GET", link.getAttribute("href"), "#dialog-slot");
+});
+document.addEventListener("click", function (event) {
+  const closer = event.target.closest && event.target.closest("[data-close-dialog]");
+  const dialog = closer && closer.closest("dialog");
+  if (dialog) dialog.close ? dialog.close() : dialog.remove();
+});
 
 // SEB settings editor (exam configurations and templates): a refused value comes back as 422 (or 409) with the
 // field and its inline error; htmx drops error answers by default, so swap these in.

@@ -8,6 +8,7 @@ from sebframe.web.views import (
     activity,
     auth,
     certificates,
+    client_logs,
     config_templates,
     connection_configs,
     exam_configs,
@@ -16,6 +17,8 @@ from sebframe.web.views import (
     institutions,
     lms_lookup,
     lms_setups,
+    monitoring,
+    participation,
     users,
 )
 
@@ -23,4 +26,5 @@ from sebframe.web.views import (
 def routes() -> list[BaseRoute]:
     return [*auth.routes, *institutions.routes, *users.routes, *activity.routes, *connection_configs.routes,
             *certificates.routes, *exam_configs.routes, *config_templates.routes,
-            *lms_setups.routes, *lms_lookup.routes, *exams.routes, *exam_templates.routes]
+            *lms_setups.routes, *lms_lookup.routes, *exams.routes, *exam_templates.routes, *monitoring.routes,
+            *participation.routes, *client_logs.routes]

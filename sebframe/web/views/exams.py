@@ -8,12 +8,14 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from sebframe.core.accounts.actor import Actor, Scope
 from sebframe.core.accounts.roles import EntityType, Privilege
+from sebframe.core.db.models import Exam
 from sebframe.core.errors import Conflict, PermissionDenied, ValidationFailed
 from sebframe.core.exams import EXAM_FILTERS, ExamStatus
 from sebframe.core.exams.client_checks import signature_key_grants
@@ -26,6 +28,7 @@ from sebframe.core.exams.types import EXAM_STATUS_LABELS, exam_status_label, exa
 from sebframe.core.paging import ListParams
 from sebframe.core.sebconfig.exam_configs import EXPORT_FILENAME, ConfigStatus
 from sebframe.core.validation import parse_input
+from sebframe.types import RestrictionField
 from sebframe.web.pages import flash, form_fields, redirect, render, require_actor, services_of
 from sebframe.web.views.activity import to_utc_filter
 from sebframe.web.views.common import current_path, fetch_list, field_errors, list_params, path_id, safe_next
@@ -44,6 +47,8 @@ from sebframe.web.views.exam_parts import (
     supporter_search,
 )
 
+# The restriction details URL answers a dialog (htmx) or a page: caches must keep them apart.
+VARY_HTMX = {"Vary": "HX-Request"}
 STATUS_OPTIONS = [(status.value, label) for status, label in EXAM_STATUS_LABELS.items()]
 
 
@@ -381,8 +386,28 @@ def restriction_values(details: RestrictionDetails) -> dict[str, Any]:
     return {"browser_exam_keys": "\n".join(details.browser_exam_keys), "properties": dict(details.properties)}
 
 
+def read_restriction_properties(form: FormData, fields: tuple[RestrictionField, ...]) -> dict[str, Any]:
+    """The posted LMS properties. A multiple field comes as ticked boxes or as one text area (one value per line):
+    a field with LMS choices falls back to the text area when the LMS did not answer."""
+    properties: dict[str, Any] = {}
+    for spec in fields:
+        name = f"prop_{spec.name}"
+        if spec.multiple:
+            posted = [value for value in form.getlist(name) if isinstance(value, str)]
+            properties[spec.name] = [line.strip() for value in posted for line in value.splitlines() if line.strip()]
+        else:
+            properties[spec.name] = str(form.get(name) or "")
+    return properties
+
+
+def _is_htmx(request: Request) -> bool:
+    return bool(request.headers.get("hx-request"))
+
+
 async def restriction_page(request: Request) -> Response:
-    """The SEB restriction details: Config Keys (from the configuration), Browser Exam Keys, LMS fields."""
+    """The SEB restriction details: Config Keys (from the configuration), Browser Exam Keys, LMS fields (with
+    choices from the LMS where a field asks for them). A dialog on the exam view when htmx asks, a page of its
+    own otherwise, so the URL works without JavaScript."""
     actor = await require_actor(request)
     services = services_of(request)
     exam_details = await services.exams.details(actor, path_id(request))
@@ -393,32 +418,44 @@ async def restriction_page(request: Request) -> Response:
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = await request.form()
-        properties: dict[str, Any] = {}
-        for spec in details.fields:
-            if spec.multiple and spec.choices:
-                properties[spec.name] = [v for v in form.getlist(f"prop_{spec.name}") if isinstance(v, str)]
-            elif spec.multiple:
-                text = form.get(f"prop_{spec.name}")
-                properties[spec.name] = [line.strip() for line in str(text or "").splitlines() if line.strip()]
-            else:
-                properties[spec.name] = str(form.get(f"prop_{spec.name}") or "")
-        values = {"browser_exam_keys": str(form.get("browser_exam_keys") or ""), "properties": properties}
-        data = {"browser_exam_keys": values["browser_exam_keys"]}
+        values = {"browser_exam_keys": str(form.get("browser_exam_keys") or ""),
+                  "properties": read_restriction_properties(form, details.fields)}
+        data: dict[str, Any] = {"browser_exam_keys": values["browser_exam_keys"]}
         if details.fields:
-            data["properties"] = properties  # type: ignore[assignment]
+            data["properties"] = values["properties"]
         try:
-            _, outcome = await restriction.update(actor, exam.id, parse_input(RestrictionUpdate, data))
+            saved, outcome = await restriction.update(actor, exam.id, parse_input(RestrictionUpdate, data))
         except ValidationFailed as exc:
             errors = {key.removeprefix("properties."): text for key, text in exc.field_errors.items()}
         else:
-            flash(request, "SEB restriction details saved.")
+            notices = [("success", "SEB restriction details saved.")]
             if outcome is not None:
-                flash(request, f"On the LMS: {outcome.message}", "success" if outcome.ok else "error")
+                notices.append(("success" if outcome.ok else "error", f"On the LMS: {outcome.message}"))
+            if _is_htmx(request):
+                return _restriction_saved(request, exam, saved, notices)
+            for kind, text in notices:
+                flash(request, text, kind)
             return redirect(safe_next(form.get("next"), f"/exams/{exam.id}"))
-    return await render(request, "exams/restriction.html", {
+    context = {
         "title": f"SEB Restriction of {exam.name}", "exam": exam, "details": details, "values": values,
         "errors": errors, "may_modify": exam_details.may_modify,
-    }, status_code=422 if errors else 200)
+        "choices": await restriction.lms_choices(actor, exam.id, values["properties"]),
+    }
+    status_code = 422 if errors else 200
+    if _is_htmx(request):
+        return partial(request, "exams/_restriction_dialog.html", context, status_code, headers=VARY_HTMX)
+    response = await render(request, "exams/restriction.html", context, status_code=status_code)
+    response.headers.update(VARY_HTMX)
+    return response
+
+
+def _restriction_saved(request: Request, exam: Exam, details: RestrictionDetails,
+                       notices: list[tuple[str, str]]) -> Response:
+    """After saving in the dialog: the restriction card of the exam view (out of band) and an empty dialog slot,
+    which closes the dialog."""
+    return partial(request, "exams/_restriction_card.html", {
+        "exam": exam, "restriction": details, "notices": notices, "oob": True,
+    }, headers={"HX-Retarget": "#dialog-slot", "HX-Reswap": "innerHTML"})
 
 
 async def _restriction_action(request: Request, apply: bool) -> Response:

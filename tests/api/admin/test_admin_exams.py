@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 
 from sebframe.api.admin.endpoints.exam_templates import EXAM_TEMPLATE_QUERY
-from sebframe.api.admin.endpoints.exams import EXAM_QUERY
+from sebframe.api.admin.endpoints.exams import EXAM_QUERY, RestrictionOut
 from sebframe.core.accounts.roles import Role
 from sebframe.core.exams import EXAM_FILTERS, EXAM_TEMPLATE_FILTERS
+from sebframe.core.exams.restriction import RestrictionDetails
 from sebframe.core.sebconfig import decode_seb
 from sebframe.core.services import Services
 from sebframe.settings import Settings
+from sebframe.types import ChoiceSource, RestrictionField
 from tests.api.admin.helpers import World, error_of
 from tests.exam_helpers import exam_services, restrictions
 
@@ -247,3 +249,14 @@ async def test_exam_templates(world: World) -> None:
     assert exam["exam_template_id"] == second["id"]
     assert (await api.request("DELETE", f"/exam-templates/{second['id']}")).status_code == 204
     assert (await api.ok("GET", f"/exams/{exam['id']}"))["exam_template_id"] is None
+
+
+async def test_restriction_fields_say_where_their_choices_come_from() -> None:
+    details = RestrictionDetails(exam_id=1, supported=True, unsupported_reason="", lms_type="OPEN_EDX", applied=False,
+                                 message="", config_keys=(), browser_exam_keys=(), properties={}, fields=(
+                                     RestrictionField("PATHS", "Paths", ("about", "wiki"), multiple=True),
+                                     RestrictionField("CHAPTERS", "Chapters", multiple=True,
+                                                      choices_from=ChoiceSource.CHAPTERS)))
+    fields = RestrictionOut.of(details).model_dump(mode="json")["fields"]
+    assert [(f["name"], f["choices"], f["choices_from"]) for f in fields] == [
+        ("PATHS", ["about", "wiki"], None), ("CHAPTERS", [], "chapters")]

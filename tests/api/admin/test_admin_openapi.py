@@ -10,13 +10,18 @@ import pytest
 
 from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints.activity import ACTIVITY_QUERY
+from sebframe.api.admin.endpoints.client_logs import CLIENT_LOG_QUERY
 from sebframe.api.admin.endpoints.institutions import INSTITUTION_QUERY
 from sebframe.api.admin.endpoints.users import USER_QUERY
 from sebframe.core.accounts.activity_log import ACTIVITY_FILTERS
 from sebframe.core.accounts.institutions import INSTITUTION_FILTERS
 from sebframe.core.accounts.users import USER_FILTERS
+from sebframe.core.db.models import ClientConnection, Exam
+from sebframe.core.monitoring.logs import CLIENT_LOG_FILTERS
+from sebframe.core.session.clock import now_ms
 from tests.api.admin.helpers import BASE, PNG, World
 from tests.api.admin.test_admin_certificates import certificate_der
+from tests.client_log_helpers import Event, add_connection, add_events
 
 pytestmark = pytest.mark.anyio
 
@@ -83,6 +88,8 @@ EXPECTED = {
     "POST /exams/{id}/restriction/apply", "POST /exams/{id}/restriction/release",
     "GET /exam-templates", "POST /exam-templates", "GET /exam-templates/{id}", "PUT /exam-templates/{id}",
     "DELETE /exam-templates/{id}",
+    "GET /client-logs", "GET /client-logs/{id}", "GET /client-logs/count", "GET /client-logs/export.csv",
+    "DELETE /client-logs",
 }
 
 
@@ -125,6 +132,7 @@ async def test_every_path_parameter_is_declared(document: dict[str, Any]) -> Non
     ("/institutions", INSTITUTION_QUERY, INSTITUTION_FILTERS),
     ("/users", USER_QUERY, USER_FILTERS),
     ("/activity-log", ACTIVITY_QUERY, ACTIVITY_FILTERS),
+    ("/client-logs", CLIENT_LOG_QUERY, CLIENT_LOG_FILTERS),
 ])
 async def test_list_queries_cover_the_service_filters(
     document: dict[str, Any], path: str, declared: Any, service: tuple[str, ...]
@@ -174,12 +182,24 @@ async def test_responses_match_their_declared_models(world: World) -> None:
                                                                           "status": "READY_TO_USE"})
     await exam_admin.ok("POST", f"/exams/{exam['id']}/configuration", 201, json={"configuration_id": ready["id"]})
     exam_template = await exam_admin.ok("POST", "/exam-templates", 201, json={"name": "Every GET"})
+    # A closed SEB connection: the exam's participation report has a row to validate.
+    async with world.factory.services.db.transaction() as session:
+        session.add(ClientConnection(connection_token="every-get", institution_id=world.a.id, exam_id=exam["id"],
+                                     status="CLOSED", client_address="10.0.0.1", created_ms=now_ms(),
+                                     changed_ms=now_ms()))
+    # A SEB client log event of the exam, for the client log endpoints.
+    services = world.factory.services
+    async with services.db.read() as session:
+        exam_row = await session.get(Exam, exam["id"])
+    assert exam_row is not None
+    log_connection = await add_connection(services, exam_row, "every-get-user")
+    [event_id] = await add_events(services, log_connection, [Event("INFO_LOG", 1, "Every GET", 1)])
     per_prefix = {"/certificates": (a_admin, certificate["id"]), "/connection-configurations": (a_admin, config["id"]),
                   "/exam-configurations": (exam_admin, exam_config["id"]),
                   "/configuration-templates": (exam_admin, template["id"]),
                   "/lms-setups": (a_admin, lms_setup["id"]), "/lms-lookup": (exam_admin, 0),
                   "/exams": (exam_admin, exam["id"]), "/exam-templates": (exam_admin, exam_template["id"]),
-                  "/monitoring": (exam_admin, exam["id"])}
+                  "/monitoring": (exam_admin, exam["id"]), "/client-logs": (exam_admin, event_id)}
     checked = 0
     for endpoint in router.endpoints:
         if endpoint.method != "GET" or "{" in endpoint.path and "{id:int}" not in endpoint.path:

@@ -3,6 +3,7 @@
 from sebframe.api.admin.endpoints import (
     activity,
     certificates,
+    client_logs,
     connection_configs,
     exam_configs,
     exam_templates,
@@ -11,9 +12,10 @@ from sebframe.api.admin.endpoints import (
     lms_lookup,
     lms_setups,
     monitoring,
+    participation,
     plugins,
     users,
 )
 
-__all__ = ["activity", "certificates", "connection_configs", "exam_configs", "exam_templates", "exams", "institutions",
-           "lms_lookup", "lms_setups", "monitoring", "plugins", "users"]
+__all__ = ["activity", "certificates", "client_logs", "connection_configs", "exam_configs", "exam_templates", "exams",
+           "institutions", "lms_lookup", "lms_setups", "monitoring", "participation", "plugins", "users"]

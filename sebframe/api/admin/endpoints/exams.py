@@ -201,6 +201,8 @@ class RestrictionFieldOut(BaseModel):
     label: str
     choices: list[str] = Field(description="empty: free text")
     multiple: bool
+    choices_from: str | None = Field(default=None, description="choices listed by the LMS for the exam's course, "
+                                     "e.g. 'chapters' (ids stored, names shown in the UI); free text otherwise")
 
 
 class RestrictionOut(BaseModel):
@@ -222,7 +224,9 @@ class RestrictionOut(BaseModel):
                    config_keys=list(details.config_keys), browser_exam_keys=list(details.browser_exam_keys),
                    properties=details.properties,
                    fields=[RestrictionFieldOut(name=f.name, label=f.label, choices=list(f.choices),
-                                               multiple=f.multiple) for f in details.fields],
+                                               multiple=f.multiple,
+                                               choices_from=f.choices_from.value if f.choices_from else None)
+                           for f in details.fields],
                    outcome=outcome.message if outcome else None)
 
 

@@ -1,0 +1,178 @@
+"""Monitoring screens: the running exams, an exam's live heat map of SEB connections (with its server-sent
+event stream) and the connection search. Instructions are in ``monitoring_actions``, the connection detail
+view in ``monitoring_connection``; the table's rules are in :mod:`sebframe.core.monitoring.table`."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+import zlib
+from collections.abc import AsyncIterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from sebframe.core.accounts.actor import Actor, Scope
+from sebframe.core.accounts.roles import EntityType, Privilege
+from sebframe.core.errors import NotFound, PermissionDenied, ValidationFailed
+from sebframe.core.exams import ExamStatus
+from sebframe.core.monitoring.table import MISSING, SearchQuery, parse_hidden, search
+from sebframe.core.paging import ListParams
+from sebframe.core.session.states import ConnectionStatus
+from sebframe.web.pages import SESSION_STAMP, SESSION_USER, render, require_actor, services_of
+from sebframe.web.views import monitoring_actions, monitoring_connection
+from sebframe.web.views.activity import to_utc_filter
+from sebframe.web.views.common import current_path, fetch_list, list_params, path_id
+from sebframe.web.views.monitoring_table import TableContext, TableFragments, row_view, sse_event
+
+RUNNING_FILTERS = ("name", "lms_setup_id", "start_from")
+TICK_SECONDS = 1.0  # how often the stream looks at the exam (SEB Server's GUI polls every 2 s)
+RECHECK_TICKS = 10  # how often the stream re-reads the signed-in user (signed out, roles changed: it stops)
+SEARCH_STATUS_OPTIONS = [(status.value, status.label) for status in ConnectionStatus] + [(MISSING, "Missing")]
+SEARCH_SORT_OPTIONS = [("name", "User name or session"), ("status", "Status"), ("address", "IP address"),
+                       ("os", "OS"), ("version", "SEB version"), ("-ping", "Last ping (newest first)")]
+
+
+# -- running exams -----------------------------------------------------------------------------------
+
+
+def _zone(actor: Actor) -> ZoneInfo:
+    try:
+        return ZoneInfo(actor.timezone)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def running_exams(request: Request) -> Response:
+    """SEB Server's "Running Exams": the running exams the user may see (supporters: their assigned ones)."""
+    actor = await require_actor(request)
+    services = services_of(request)
+    if actor.scope(Privilege.READ, EntityType.EXAM) == Scope.NONE:
+        raise PermissionDenied("you may not see exams")
+    params, errors = list_params(request, RUNNING_FILTERS)
+    filters = {**params.filters, "status": ExamStatus.RUNNING.value}
+    if "start_from" in filters:
+        try:
+            filters["start_from"] = to_utc_filter(filters["start_from"], _zone(actor), end=False)
+        except ValidationFailed:
+            errors["start_from"] = "use a date like 2026-11-22 or 2026-11-22T14:30"
+            del filters["start_from"]
+    page, status = await fetch_list(lambda q: services.exams.rows(actor, q),
+                                    dataclasses.replace(params, filters=filters), errors)
+    setups = (await services.lms_setups.list(actor, ListParams(size=500))).items \
+        if actor.scope(Privilege.READ, EntityType.LMS_SETUP) != Scope.NONE else []
+    return await render(request, "monitoring/list.html", {
+        "title": "Running Exams", "params": params, "page": page, "errors": errors,
+        "setup_options": [(setup.id, setup.name) for setup in setups],
+    }, status_code=422 if errors else status)
+
+
+# -- the exam's heat map -----------------------------------------------------------------------------
+
+
+async def _table_context(request: Request, actor: Actor, exam_id: int) -> tuple[Any, TableContext]:
+    details = await services_of(request).exams.details(actor, exam_id)  # NotFound for exams not visible
+    hidden = parse_hidden(request.query_params.getlist("hide"))
+    context = TableContext(exam_id=details.exam.id, hidden=hidden,
+                           checks_signature_key=details.exam.signature_key_check_enabled,
+                           may_supervise=details.may_modify)
+    return details, context
+
+
+async def exam_monitoring(request: Request) -> Response:
+    actor = await require_actor(request)
+    details, context = await _table_context(request, actor, path_id(request))
+    snapshot = await services_of(request).monitoring.snapshot(actor, context.exam_id)
+    fragments = TableFragments(request.app.state.templates.env, context)
+    active = sum(1 for state in snapshot.connections if state.status.client_active)
+    return await render(request, "monitoring/exam.html", {
+        "title": f"Monitoring {details.exam.name}", "d": details, "exam": details.exam, "ctx": context,
+        "snapshot": snapshot, "rows_html": fragments.render_rows(snapshot), **fragments.values(snapshot),
+        "active": active, "here": current_path(request),
+        "search_status_options": SEARCH_STATUS_OPTIONS, "search_sort_options": SEARCH_SORT_OPTIONS,
+    })
+
+
+async def exam_stream(request: Request) -> Response:
+    """Server-sent events for the exam page: ``rows`` (the table body) and ``filters`` (the switches with their
+    counts), each sent when it changed, checked every second. Each tick reads the database in its own short
+    session; the stream ends when the client goes away or the user is signed out."""
+    actor = await require_actor(request)
+    services = services_of(request)
+    _, context = await _table_context(request, actor, path_id(request))
+    fragments = TableFragments(request.app.state.templates.env, context)
+    user_id, stamp = request.session.get(SESSION_USER), request.session.get(SESSION_STAMP)
+
+    async def events() -> AsyncIterator[str]:
+        watcher: Actor | None = actor
+        sent: dict[str, str] = {}
+        tick = 0
+        yield "retry: 2000\n\n"
+        while not await request.is_disconnected():
+            started = time.monotonic()
+            if tick and tick % RECHECK_TICKS == 0:  # signed out, password changed, roles changed
+                watcher = await services.auth.actor_for_session(user_id, stamp) \
+                    if isinstance(user_id, int) and isinstance(stamp, int) else None
+            if watcher is None:
+                return
+            try:
+                snapshot = await services.monitoring.snapshot(watcher, context.exam_id)
+            except NotFound:
+                return  # the exam was deleted, or the user no longer supports it
+            for name, html in (("rows", fragments.render_rows(snapshot)),
+                               ("filters", fragments.render_filters(snapshot))):
+                if sent.get(name) != html:
+                    sent[name] = html
+                    yield sse_event(name, html)
+            yield ": tick\n\n"  # a write each tick: a closed connection shows up at once
+            tick += 1
+            elapsed = time.monotonic() - started
+            # A slow tick (huge exam) waits as long as it took: the stream never takes more than half a core.
+            await asyncio.sleep(max(TICK_SECONDS - elapsed, elapsed))
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return StreamingResponse(gzipped(events()), media_type="text/event-stream", headers=headers)
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+async def gzipped(chunks: AsyncIterator[str]) -> AsyncIterator[bytes]:
+    """The stream compressed, each event flushed at once (the table body of 5,000 connections is about 2 MB of
+    repetitive HTML a second, some 150 kB compressed)."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # wbits 31: the gzip format; level 1: cheap, enough
+    async for chunk in chunks:
+        yield compressor.compress(chunk.encode()) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+# -- search ------------------------------------------------------------------------------------------
+
+
+async def search_connections(request: Request) -> Response:
+    """The search popup's list: every connection of the exam (whatever the state filters hide), filtered by
+    user, IP address, OS and status, sorted by the chosen column. A full page without htmx."""
+    actor = await require_actor(request)
+    details, context = await _table_context(request, actor, path_id(request))
+    snapshot = await services_of(request).monitoring.snapshot(actor, context.exam_id)
+    query = SearchQuery.from_query(request.query_params)
+    rows = [row_view(row, context.checks_signature_key) for row in search(snapshot, query)]
+    states = {state.id: state for state in snapshot.connections}
+    values = {"title": f"Search SEB Connections of {details.exam.name}", "exam": details.exam, "ctx": context,
+              "query": query, "results": [(row, states[row.id]) for row in rows], "total": len(snapshot.connections),
+              "search_status_options": SEARCH_STATUS_OPTIONS, "search_sort_options": SEARCH_SORT_OPTIONS}
+    template = "monitoring/_search_results.html" if request.headers.get("hx-request") else "monitoring/search.html"
+    return await render(request, template, values)
+
+
+routes = [
+    Route("/monitoring", running_exams),
+    Route("/monitoring/{id:int}", exam_monitoring),
+    Route("/monitoring/{id:int}/stream", exam_stream),
+    Route("/monitoring/{id:int}/search", search_connections),
+    *monitoring_actions.routes,
+    *monitoring_connection.routes,
+]

@@ -113,13 +113,21 @@ class MonitoringService:
         self.db = db
         self.runtime = runtime
         self._folds: dict[int, ExamFold] = {}
+        self._shared: dict[int, ExamSnapshot] = {}
 
-    async def snapshot(self, actor: Actor, exam_id: int, *, connection_id: int | None = None) -> ExamSnapshot:
+    async def snapshot(self, actor: Actor, exam_id: int, *, connection_id: int | None = None,
+                       max_age_ms: int = 0) -> ExamSnapshot:
         """All connections of the exam with their current state (read privilege on the exam); with
-        ``connection_id`` only that one (the connection detail view; none when it is not the exam's)."""
+        ``connection_id`` only that one (the connection detail view; none when it is not the exam's).
+
+        ``max_age_ms``: a snapshot of the whole exam taken that recently (for anybody) is good enough; live
+        streams pass their tick, so ten supervisors watching one exam cost one snapshot per tick, not ten."""
         now = now_ms()
         async with self.db.read() as session:
             exam: Exam = await load_exam(session, actor, exam_id)
+            shared = self._shared.get(exam.id)
+            if connection_id is None and shared is not None and now - shared.taken_ms <= max_age_ms:
+                return shared
             only = (ClientConnection.id == connection_id,) if connection_id is not None else ()
             rows = (await (await session.connection()).execute(select(  # Core rows: no ORM loading
                 ClientConnection.id, ClientConnection.connection_token, ClientConnection.user_session_id,
@@ -156,7 +164,10 @@ class MonitoringService:
                 notifications=tuple(notifications.get(row.id, ())),
                 security_check_granted=row.security_check_granted,
                 client_version_granted=row.client_version_granted, last_ping_ms=last_ping, cells=cells))
-        return ExamSnapshot(exam.id, exam.name, running is not None, indicators, tuple(states), now)
+        snapshot = ExamSnapshot(exam.id, exam.name, running is not None, indicators, tuple(states), now)
+        if connection_id is None:
+            self._shared[exam.id] = snapshot
+        return snapshot
 
     @staticmethod
     def _cell(shared: dict[tuple[int, float, bool], Cell], index: int, indicator: LiveIndicator, value: float,
@@ -207,3 +218,6 @@ class MonitoringService:
         limit = time.monotonic() - FOLD_IDLE_SECONDS
         for exam_id in [exam_id for exam_id, fold in self._folds.items() if fold.used < limit]:
             del self._folds[exam_id]
+        oldest = now_ms() - int(FOLD_IDLE_SECONDS * 1000)
+        for exam_id in [exam_id for exam_id, shared in self._shared.items() if shared.taken_ms < oldest]:
+            del self._shared[exam_id]

@@ -120,7 +120,8 @@ async def exam_stream(request: Request) -> Response:
             if watcher is None:
                 return
             try:
-                snapshot = await services.monitoring.snapshot(watcher, context.exam_id)
+                snapshot = await services.monitoring.snapshot(watcher, context.exam_id,
+                                                              max_age_ms=int(TICK_SECONDS * 900))
             except NotFound:
                 return  # the exam was deleted, or the user no longer supports it
             for name, html in (("rows", fragments.render_rows(snapshot)),

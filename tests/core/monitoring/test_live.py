@@ -129,3 +129,18 @@ async def test_other_institutions_and_unassigned_supporters_see_nothing(
     for actor in (stranger, unassigned):
         with pytest.raises(NotFound):
             await services.monitoring.snapshot(actor, world.exam_id)
+
+
+async def test_watchers_share_a_recent_snapshot(services: Services, world: SebWorld) -> None:
+    supporter = await _actor(services, "demo-supporter")
+    admin = await _actor(services, "demo-exam-admin")
+    first = await services.monitoring.snapshot(supporter, world.exam_id, max_age_ms=900)
+    assert await services.monitoring.snapshot(admin, world.exam_id, max_age_ms=60_000) is first
+    assert await services.monitoring.snapshot(admin, world.exam_id) is not first  # pages want it fresh
+    with pytest.raises(NotFound):  # sharing never skips the access check
+        await services.monitoring.snapshot(await _stranger(services), world.exam_id, max_age_ms=60_000)
+
+
+async def _stranger(services: Services):  # type: ignore[no-untyped-def]
+    factory = Factory(services)
+    return await factory.actor(await factory.institution("Stranger U"), "stranger", Role.EXAM_ADMIN)

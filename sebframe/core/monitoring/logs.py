@@ -15,9 +15,7 @@ lock grows with the number of events.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +30,7 @@ from sebframe.core.db import Database, is_valid_id
 from sebframe.core.db.models import ClientConnection, ClientEvent, Exam
 from sebframe.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sebframe.core.exams.access import visible
+from sebframe.core.monitoring.csv_export import BOM, csv_text, spreadsheet_cell
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
 from sebframe.core.session.events import EventType
 
@@ -56,8 +55,6 @@ _SORTABLE: dict[str, ColumnElement[Any]] = {
 assert set(_SORTABLE) == set(CLIENT_LOG_SORTS)
 _NEWEST_FIRST = (ClientEvent.server_time_ms.desc(), ClientEvent.id.desc())
 # A spreadsheet runs a cell starting like this as a formula; SEB clients choose their log texts and logins.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_BOM = "\ufeff"  # spreadsheet programs read the file as UTF-8 only with it (umlauts in names and texts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +219,7 @@ class ClientLogService:
 
     async def _csv_chunks(self, exams: Sequence[tuple[int, str]], conditions: Sequence[ColumnElement[bool]],
                           chunk_size: int) -> AsyncIterator[bytes]:
-        yield (_BOM + _csv_text([CSV_HEADER])).encode()
+        yield (BOM + csv_text([CSV_HEADER])).encode()
         statement = (select(ClientEvent.id, ClientEvent.event_type, ClientEvent.text, ClientEvent.numeric_value,
                             ClientEvent.client_time_ms, ClientEvent.server_time_ms,
                             ClientConnection.user_session_id, ClientConnection.client_address)
@@ -234,7 +231,7 @@ class ClientLogService:
                 async with self.db.read() as session:
                     rows = (await session.execute(_chunk(statement, exam_id, after, chunk_size))).all()
                 if rows:
-                    yield _csv_text(_csv_values(row, exam_name) for row in rows).encode()
+                    yield csv_text(_csv_values(row, exam_name) for row in rows).encode()
                 if len(rows) < chunk_size:
                     break
                 after = (rows[-1].server_time_ms, rows[-1].id)
@@ -344,13 +341,10 @@ def _row(event: ClientEvent, exam_name: str, user_session_id: str | None) -> Log
 
 
 def _csv_values(row: Any, exam_name: str) -> tuple[str, ...]:
-    return (row.event_type, _cell(row.text), format_value(row.numeric_value), _iso(row.client_time_ms),
-            _iso(row.server_time_ms), _cell(row.user_session_id), _cell(row.client_address), _cell(exam_name))
+    return (row.event_type, spreadsheet_cell(row.text), format_value(row.numeric_value), _iso(row.client_time_ms),
+            _iso(row.server_time_ms), spreadsheet_cell(row.user_session_id), spreadsheet_cell(row.client_address),
+            spreadsheet_cell(exam_name))
 
-
-def _cell(text: str | None) -> str:
-    value = text or ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _iso(ms: int) -> str:
@@ -358,8 +352,3 @@ def _iso(ms: int) -> str:
     moment = ms_to_datetime(ms)
     return "" if moment is None else f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
-
-def _csv_text(rows: Iterable[Sequence[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)  # quotes commas, quotes and line breaks; CRLF line ends (RFC 4180)
-    return buffer.getvalue()

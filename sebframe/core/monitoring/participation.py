@@ -9,8 +9,6 @@ are sorted by user, then first contact. Connection tokens never appear: they are
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +24,7 @@ from sebframe.core.db import Database
 from sebframe.core.db.models import ClientConnection, ClientEvent
 from sebframe.core.errors import ValidationFailed
 from sebframe.core.exams.access import load_exam
+from sebframe.core.monitoring.csv_export import BOM, csv_text, spreadsheet_cell
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
 from sebframe.core.session.states import ConnectionStatus
 
@@ -49,7 +48,6 @@ _SORTABLE = {
 }
 assert set(_SORTABLE) == set(PARTICIPATION_SORTS)
 # A spreadsheet runs a cell starting like this as a formula; SEB clients choose machine names and logins.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +105,14 @@ class ParticipationService:
 
     async def _csv_chunks(self, exam_id: int, ids: list[int]) -> AsyncIterator[bytes]:
         # The byte order mark makes spreadsheet programs read the file as UTF-8 (umlauts in names).
-        yield ("\ufeff" + _csv_text([CSV_HEADER])).encode()
+        yield (BOM + csv_text([CSV_HEADER])).encode()
         for start in range(0, len(ids), _BATCH):
             batch = ids[start:start + _BATCH]
             async with self.db.read() as session:  # one short read per batch, none held while the client reads
                 found = {row.id: row for row in (await session.execute(
                     select(ClientConnection).where(ClientConnection.id.in_(batch)))).scalars()}
                 rows = await _rows(session, exam_id, [found[id_] for id_ in batch if id_ in found])
-            yield _csv_text([_csv_values(row) for row in rows]).encode()
+            yield csv_text([_csv_values(row) for row in rows]).encode()
 
 
 def _filtered(statement: Select[Any], filters: Mapping[str, str]) -> Select[Any]:
@@ -173,20 +171,11 @@ def _utc(ms: int) -> datetime:
 
 def _csv_values(row: ParticipationRow) -> tuple[str, ...]:
     texts = (row.user, row.lms_user_id, row.os_login, row.machine, row.address, row.os, row.seb_version)
-    return (*(_cell(text) for text in texts), row.status_label, _iso(row.first_contact), _iso(row.last_contact),
-            str(row.user_connections))
+    return (*(spreadsheet_cell(text) for text in texts), row.status_label, _iso(row.first_contact),
+            _iso(row.last_contact), str(row.user_connections))
 
-
-def _cell(text: str | None) -> str:
-    value = text or ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-
-def _csv_text(rows: Sequence[Sequence[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)  # quotes what needs it; CRLF line ends (RFC 4180)
-    return buffer.getvalue()

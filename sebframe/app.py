@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator
@@ -53,9 +54,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                     log.exception("plugin %s failed in sebframe_startup", plugin_name)
         await services.sessions.runtime.start()  # live SEB connections: batched writes, sync between processes
         services.exams.refresher.start()  # exam data from the LMSs, status and SEB restriction lifecycle
+        # Indicator values of running exams kept current, so a supervisor's first view needs no history fold.
+        warming = asyncio.create_task(services.monitoring.warm_forever(), name="sebframe-monitoring-warm")
         try:
             yield
         finally:
+            warming.cancel()
             await services.close()
 
     plugin_routes: list[BaseRoute] = [route for _, route in services.plugins.collect("sebframe_routes")

@@ -2,13 +2,16 @@
 security flags and indicator values, computed by the installed indicator plugins from the stored events.
 
 Indicator values are folded from ``client_event`` rows, so every server process shows the same values
-whichever process received the events. A process folds an exam only while somebody watches it: the first
-snapshot folds the exam's whole history, later ones only what arrived since (re-reading a few seconds back,
-because events committed by other processes may carry slightly older server times).
+whichever process received the events. Each process keeps the folds of running exams warm in the background
+(:meth:`MonitoringService.warm`, every few seconds): the first fold reads the exam's whole history, later
+ones only what arrived since (re-reading a few seconds back, because events committed by other processes may
+carry slightly older server times), so even the first view of an exam after a restart is quick.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,8 +29,11 @@ from sebframe.core.session.runtime import SessionRuntime
 from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
 from sebframe.types import ClientEventView
 
+log = logging.getLogger(__name__)
+
 FOLD_OVERLAP_MS = 5_000
-FOLD_IDLE_SECONDS = 600.0  # a fold nobody asked for in this long is dropped
+FOLD_IDLE_SECONDS = 600.0  # a fold not used (nor warmed: its exam ended) in this long is dropped
+WARM_SECONDS = 5.0
 FOLD_CHUNK = 10_000
 
 
@@ -60,7 +66,7 @@ class Notification:
     client_id: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: 5,000 of them per snapshot, and frozen __init__ costs twice as much
 class ConnectionState:
     id: int
     token: str
@@ -213,6 +219,22 @@ class MonitoringService:
         horizon = fold.until_ms - 2 * FOLD_OVERLAP_MS
         fold.seen = {event_id: at for event_id, at in fold.seen.items() if at > horizon}
         return fold
+
+    async def warm(self) -> None:
+        """Bring the folds of all running exams up to date (the app runs this in the background)."""
+        for running in list(self.runtime.running.values()):
+            async with self.db.read() as session:
+                await self._fold(session, running)
+
+    async def warm_forever(self, interval: float = WARM_SECONDS) -> None:
+        while True:
+            try:
+                await self.warm()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("warming the monitoring folds failed; retrying in %.0f s", interval)
+            await asyncio.sleep(interval)
 
     def _drop_idle(self) -> None:
         limit = time.monotonic() - FOLD_IDLE_SECONDS

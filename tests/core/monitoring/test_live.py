@@ -144,3 +144,15 @@ async def test_watchers_share_a_recent_snapshot(services: Services, world: SebWo
 async def _stranger(services: Services):  # type: ignore[no-untyped-def]
     factory = Factory(services)
     return await factory.actor(await factory.institution("Stranger U"), "stranger", Role.EXAM_ADMIN)
+
+
+async def test_running_exams_are_folded_before_anybody_looks(client: httpx.AsyncClient, services: Services,
+                                                             world: SebWorld) -> None:
+    alice = SebClient(client, world, name="alice")
+    await alice.connect()
+    await alice.log({"type": "ERROR_LOG", "timestamp": 1, "text": "crash"})
+    fresh = MonitoringService(services.db, services.sessions.runtime)  # a process that just started
+    await fresh.warm()
+    connection_id = services.sessions.runtime.connections[alice.connection_token or ""].id
+    errors = [index for index, item in enumerate(fresh._folds[world.exam_id].indicators) if item.name == "Errors"]
+    assert fresh._folds[world.exam_id].values[connection_id][errors[0]] == 1.0

@@ -9,8 +9,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -47,14 +49,11 @@ async def _seed_admin(database_url: str) -> None:
     await db.dispose()
 
 
-@pytest.fixture
-def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    asyncio.run(empty_tables(database_url))
-    asyncio.run(_seed_admin(database_url))
-    settings = Settings(database_url=database_url, data_dir=tmp_path / "data", secret_key="browser-test-secret-key",
-                        load_entrypoint_plugins=False)
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Run ``app`` with uvicorn in a thread on a free port; yields its URL, stops it on exit."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            proxy_headers=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -64,10 +63,22 @@ def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
             raise RuntimeError("the live server did not start")
         time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    asyncio.run(empty_tables(database_url))
+    asyncio.run(_seed_admin(database_url))
+    settings = Settings(database_url=database_url, data_dir=tmp_path / "data", secret_key="browser-test-secret-key",
+                        load_entrypoint_plugins=False)
+    try:
+        with serving(create_app(settings)) as url:
+            yield LiveServer(url, settings)
+    finally:
         asyncio.run(empty_tables(database_url))
 
 

@@ -4,7 +4,6 @@ each LMS's answer on its own, so a slow LMS does not hold up the quizzes of a fa
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -29,7 +27,7 @@ from sebframe.settings import Settings
 from sebframe.testing import registry_with
 from sebframe.types import ConnectionTestResult, IntegrationContext, LmsType, QuizData, QuizFilter
 from tests.conftest import empty_tables
-from tests.e2e.conftest import LiveServer, _free_port
+from tests.e2e.conftest import LiveServer, serving
 from tests.e2e.test_browser_accounts import sign_in
 from tests.lms_support import installed_lms_plugins
 
@@ -96,21 +94,10 @@ def lms_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     asyncio.run(_seed(settings))
     services = Services.create(settings, _registry())
     services.quiz_lookup = QuizLookupService(services.db, services.lms_setups, timeout_seconds=SLOW_SECONDS)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services=services), host="127.0.0.1", port=port,
-                                           log_level="warning", proxy_headers=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings)
+        with serving(create_app(services=services)) as url:
+            yield LiveServer(url, settings)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         with ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, empty_tables(database_url)).result()
 

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import sebframe_indicators.plugin
-import uvicorn
 from sqlalchemy import update
 
 from sebframe.app import create_app
@@ -26,7 +25,7 @@ from sebframe.core.services import Services
 from sebframe.settings import Settings
 from sebframe.testing import registry_with
 from tests.conftest import empty_tables
-from tests.e2e.conftest import LiveServer, _free_port
+from tests.e2e.conftest import LiveServer, serving
 from tests.e2e.test_browser_accounts import sign_in
 from tests.seb_client import SebClient, SebWorld, seb_world
 
@@ -136,21 +135,10 @@ def monitoring_server(database_url: str, tmp_path: Path) -> Iterator[tuple[LiveS
                         load_entrypoint_plugins=False)
     asyncio.run(empty_tables(database_url))
     world = asyncio.run(_seed(settings, tmp_path / "seb"))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services=Services.create(settings, _registry())),
-                                           host="127.0.0.1", port=port, log_level="warning", proxy_headers=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings), world
+        with serving(create_app(services=Services.create(settings, _registry()))) as url:
+            yield LiveServer(url, settings), world
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         with ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, empty_tables(database_url)).result()
 

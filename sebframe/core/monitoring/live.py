@@ -31,6 +31,8 @@ from sebframe.types import ClientEventView
 
 log = logging.getLogger(__name__)
 
+_STATUSES = {status.value: status for status in ConnectionStatus}
+
 FOLD_OVERLAP_MS = 5_000
 FOLD_IDLE_SECONDS = 600.0  # a fold not used (nor warmed: its exam ended) in this long is dropped
 WARM_SECONDS = 5.0
@@ -155,14 +157,16 @@ class MonitoringService:
         indicators = running.indicators if running is not None else ()
         states = []
         shared: dict[tuple[int, float, bool], Cell] = {}  # cells are immutable: equal values share one
+        folded = fold.values if fold is not None else {}
+        initial = fold.initial() if fold is not None else []
         for row in rows:
-            status = ConnectionStatus(row.status)
+            status = _STATUSES[row.status]
             last_ping = self.runtime.last_ping(row.connection_token, row.last_ping_ms)
             active = status in ACTIVE_STATES
             missing = self.runtime.is_missing(exam.id, row.status, last_ping, row.created_ms, now)
-            values = (fold.values.get(row.id) or fold.initial()) if fold is not None else []
-            cells = tuple(self._cell(shared, index, indicator, values[index], last_ping, now, active)
-                          for index, indicator in enumerate(indicators))
+            values = folded.get(row.id, initial)
+            cells = tuple([self._cell(shared, index, indicator, values[index], last_ping, now, active)
+                           for index, indicator in enumerate(indicators)])
             states.append(ConnectionState(
                 id=row.id, token=row.connection_token, user_session_id=row.user_session_id or "--",
                 client_address=row.client_address, seb_os_name=row.seb_os_name, seb_version=row.seb_version,

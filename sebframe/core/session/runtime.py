@@ -138,6 +138,7 @@ class SessionRuntime:
         if monotonic - self._last_cleanup >= INSTRUCTION_TTL_MS / 1000:
             self._last_cleanup = monotonic
             await step("expired instructions", self._delete_expired_instructions())
+            await step("expired tokens", self.tokens.delete_expired())
         elapsed = time.monotonic() - started
         if elapsed > SLOW_SYNC_SECONDS:
             log.warning("session sync took %.0f ms (%s) holding %d connections", elapsed * 1000,

@@ -59,15 +59,15 @@ class ExamApiTokens:
     async def issue(self, access: ClientAccess, scope: str) -> IssuedToken:
         now = datetime.now(UTC)
         async with self.db.transaction() as session:
-            rows = (await session.execute(
+            existing = (await session.execute(
                 select(ExamApiToken).where(
                     ExamApiToken.connection_config_id == access.configuration_id,
                     ExamApiToken.client_id == access.client_id, ExamApiToken.scope == scope,
                     ExamApiToken.expires_at > now + timedelta(seconds=REUSE_MARGIN_SECONDS))
                 .order_by(ExamApiToken.expires_at.desc()).limit(1))).scalars().first()
-            if rows is not None:
-                value = self.secrets.decrypt(rows.token_encrypted)
-                expires_at = rows.expires_at
+            if existing is not None:
+                value = self.secrets.decrypt(existing.token_encrypted)
+                expires_at = existing.expires_at
             else:
                 value = secrets.token_urlsafe(32)
                 expires_at = now + timedelta(seconds=TOKEN_VALIDITY_SECONDS)

@@ -127,3 +127,23 @@ async def test_connections_unknown_to_a_process_are_loaded_together(
     assert [answer.status_code for answer in answers] == [200] + [204] * 19  # the queued quit came along
     assert loads == 1
     assert len(runtime.connections) == 20
+
+
+async def test_expired_tokens_are_cleaned_up(client: httpx.AsyncClient, services: Services, world: SebWorld) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from sebframe.core.db.models import ExamApiToken
+
+    seb = SebClient(client, world)
+    assert (await seb.fetch_token()).status_code == 200
+    async with services.db.transaction() as session:
+        await session.execute(update(ExamApiToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    services.sessions.tokens._valid.clear()
+    assert (await seb.create()).status_code == 401  # expired: the client fetches a new one
+    await services.sessions.tokens.delete_expired()
+    async with services.db.read() as session:
+        assert (await session.execute(select(func.count()).select_from(ExamApiToken))).scalar_one() == 0
+    assert (await seb.fetch_token()).status_code == 200
+    assert (await seb.create()).status_code == 200

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 _STATUSES = {status.value: status for status in ConnectionStatus}
 
+NO_NAME = "--"  # a connection without OS login, machine name or LMS user
 FOLD_OVERLAP_MS = 5_000
 FOLD_IDLE_SECONDS = 600.0  # a fold not used (nor warmed: its exam ended) in this long is dropped
 WARM_SECONDS = 5.0
@@ -168,7 +169,7 @@ class MonitoringService:
             cells = tuple([self._cell(shared, index, indicator, values[index], last_ping, now, active)
                            for index, indicator in enumerate(indicators)])
             states.append(ConnectionState(
-                id=row.id, token=row.connection_token, user_session_id=row.user_session_id or "--",
+                id=row.id, token=row.connection_token, user_session_id=row.user_session_id or NO_NAME,
                 client_address=row.client_address, seb_os_name=row.seb_os_name, seb_version=row.seb_version,
                 seb_machine_name=row.seb_machine_name, status=status, missing=missing,
                 notifications=tuple(notifications.get(row.id, ())),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sebframe.core.monitoring.live import ConnectionState, ExamSnapshot
+from sebframe.core.monitoring.live import NO_NAME, ConnectionState, ExamSnapshot
 from sebframe.core.session.states import ConnectionStatus
 
 # SEB Server's ConnectionStatus codes: the second sort criterion.
@@ -21,7 +21,6 @@ STATUS_ORDER = {ConnectionStatus.CONNECTION_REQUESTED: 1, ConnectionStatus.READY
                 ConnectionStatus.CLOSED: 4, ConnectionStatus.DISABLED: 5}
 # States whose connections count for the duplicate-user check (SEB Server's ``duplicateCheckStatus``).
 DUPLICATE_CHECK_STATES = frozenset({ConnectionStatus.READY, ConnectionStatus.ACTIVE, ConnectionStatus.CLOSED})
-NO_NAME = "--"
 
 
 class StateFilter(StrEnum):

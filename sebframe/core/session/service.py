@@ -28,15 +28,6 @@ MAX_MESSAGE = 1000
 
 
 @dataclass(frozen=True)
-class ConnectionView:
-    """A connection as supporters see it; ``missing`` is computed now from the exam's ping thresholds."""
-
-    row: ClientConnection
-    missing: bool
-    pending_notifications: list[ClientNotification]
-
-
-@dataclass(frozen=True)
 class InstructionResult:
     sent: int  # connections the instruction was queued for
     skipped: int  # selected but not in an active state (closed, canceled) or not in the exam
@@ -46,22 +37,6 @@ class SessionService:
     def __init__(self, db: Database, runtime: SessionRuntime) -> None:
         self.db = db
         self.runtime = runtime
-
-    async def connections(self, actor: Actor, exam_id: int) -> list[ConnectionView]:
-        """The exam's SEB connections, newest first."""
-        async with self.db.read() as session:
-            exam = await load_exam(session, actor, exam_id)
-            rows = (await session.execute(select(ClientConnection).where(ClientConnection.exam_id == exam.id)
-                                          .order_by(ClientConnection.id.desc()))).scalars().all()
-            pending: dict[int, list[ClientNotification]] = {}
-            for notification in (await session.execute(
-                    select(ClientNotification)
-                    .join(ClientConnection, ClientConnection.id == ClientNotification.connection_id)
-                    .where(ClientConnection.exam_id == exam.id, ClientNotification.confirmed_ms.is_(None))
-                    .order_by(ClientNotification.id))).scalars():
-                pending.setdefault(notification.connection_id, []).append(notification)
-        now = now_ms()
-        return [ConnectionView(row, self._missing(row, now), pending.get(row.id, [])) for row in rows]
 
     async def send_instruction(self, actor: Actor, exam_id: int, connection_tokens: Sequence[str] | None,
                                instruction_type: str, attributes: Mapping[str, str] | None = None

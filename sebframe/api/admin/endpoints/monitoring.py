@@ -11,7 +11,8 @@ from starlette.requests import Request
 from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import out, parse_body, services_of
 from sebframe.core.accounts.actor import Actor
-from sebframe.core.session.service import ConnectionView, InstructionResult
+from sebframe.core.monitoring.live import NO_NAME, ConnectionState
+from sebframe.core.session.service import InstructionResult
 from sebframe.core.validation import InputModel
 
 TAG = "monitoring"
@@ -37,19 +38,19 @@ class ConnectionOut(BaseModel):
     pending_notifications: list[NotificationOut] = Field(description="raised hands and lock screens to confirm")
     security_check_granted: bool | None = Field(description="app signature key trusted; null: not checked")
     client_version_granted: bool | None = Field(description="SEB version allowed; null: not checked")
-    last_ping_ms: int | None = Field(description="epoch milliseconds of the last ping written to the database")
+    last_ping_ms: int | None = Field(description="epoch milliseconds of the last ping")
 
     @classmethod
-    def of(cls, view: ConnectionView) -> ConnectionOut:
-        row = view.row
-        return cls(id=row.id, connection_token=row.connection_token, status=row.status,
-                   user_session_id=row.user_session_id, client_address=row.client_address,
-                   seb_os_name=row.seb_os_name, seb_machine_name=row.seb_machine_name, seb_version=row.seb_version,
-                   missing_ping=view.missing,
-                   pending_notifications=[NotificationOut(id=item.id, type=item.notification_type, text=item.text,
-                                                          client_id=item.value) for item in view.pending_notifications],
-                   security_check_granted=row.security_check_granted,
-                   client_version_granted=row.client_version_granted, last_ping_ms=row.last_ping_ms)
+    def of(cls, state: ConnectionState) -> ConnectionOut:
+        return cls(id=state.id, connection_token=state.token, status=state.status.value,
+                   user_session_id=None if state.user_session_id == NO_NAME else state.user_session_id,
+                   client_address=state.client_address, seb_os_name=state.seb_os_name,
+                   seb_machine_name=state.seb_machine_name, seb_version=state.seb_version,
+                   missing_ping=state.missing,
+                   pending_notifications=[NotificationOut(id=item.id, type=item.type, text=item.text,
+                                                          client_id=item.client_id) for item in state.notifications],
+                   security_check_granted=state.security_check_granted,
+                   client_version_granted=state.client_version_granted, last_ping_ms=state.last_ping_ms)
 
 
 class ConnectionListOut(BaseModel):
@@ -89,8 +90,9 @@ def _exam_id(request: Request) -> int:
 @router.get("/monitoring/{id:int}/connections", summary="The exam's SEB client connections", tag=TAG,
             response_model=ConnectionListOut)
 async def list_connections(request: Request, actor: Actor) -> dict[str, Any]:
-    views = await services_of(request).sessions.supervision.connections(actor, _exam_id(request))
-    return out(ConnectionListOut(items=[ConnectionOut.of(view) for view in views]))
+    snapshot = await services_of(request).monitoring.snapshot(actor, _exam_id(request))
+    newest_first = reversed(snapshot.connections)
+    return out(ConnectionListOut(items=[ConnectionOut.of(state) for state in newest_first]))
 
 
 @router.post("/monitoring/{id:int}/instruction", summary="Quit or lock the screen of SEB clients; delivered on "

@@ -209,7 +209,7 @@ class ExamApi:
         confirm = form_params(scope, body).get("instruction-confirm") if b"instruction-confirm" in body else None
         address = self._address(scope)
         if address and address != connection.client_address:
-            await self.runtime.address_changed(connection, address)
+            self.runtime.address_changed(connection, address)
         instruction = self.runtime.ping(connection, confirm)
         if instruction is None:
             await respond(send, 204)

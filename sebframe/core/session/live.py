@@ -28,6 +28,7 @@ class LiveConnection:
     instructions: deque[Instruction] = field(default_factory=lambda: deque(maxlen=MAX_QUEUED))
     quit_logged: bool = False  # the automated quit was logged once; later quits are silent
     ping_dirty: bool = False  # pinged since the last flush
+    address_dirty: bool = False  # pinged from a new address since the last flush
 
     @classmethod
     def from_row(cls, row: ClientConnection) -> LiveConnection:

@@ -225,16 +225,12 @@ class SessionRuntime:
         if connection is not None:
             connection.refresh(row)
             return connection
-        connection = self._hold(LiveConnection.from_row(row))
-        if created:
-            return connection
-        async with self.db.read() as session:
-            for instruction in (await session.execute(
-                    select(ClientInstruction).where(ClientInstruction.connection_id == connection.id)
-                    .order_by(ClientInstruction.id))).scalars():
-                connection.enqueue(_instruction(instruction))
-            connection.pending_notifications = await _pending_notifications(session, connection.id)
-        return connection
+        if not created:
+            loaded = (await self._load([row.connection_token])).get(row.connection_token)
+            if loaded is not None:
+                loaded.refresh(row)
+                return loaded
+        return self._hold(LiveConnection.from_row(row))
 
     def last_ping(self, token: str, stored_ms: int | None) -> int | None:
         """The newest ping time known here: this process's own (not yet flushed) or the stored one."""
@@ -300,14 +296,11 @@ class SessionRuntime:
             connection.quit_logged = True
             self.server_event(connection, EventType.WARN_LOG, AUTOMATED_QUIT_TEXT)
 
-    async def address_changed(self, connection: LiveConnection, address: str) -> None:
-        """The client pings from a new address: logged as SEB Server logs it during the handshake."""
+    def address_changed(self, connection: LiveConnection, address: str) -> None:
+        """The client pings from a new address: logged as SEB Server logs it during the handshake, stored with
+        the next flush (no database I/O on the ping)."""
         previous, connection.client_address = connection.client_address, address
-        now = now_ms()
-        async with self.db.transaction() as session:
-            await session.execute(update(ClientConnection).where(ClientConnection.id == connection.id)
-                                  .values(client_address=address, changed_ms=now))
-        connection.changed_ms = now
+        connection.address_dirty = True
         self.server_event(connection, EventType.WARN_LOG, f"SEB Client IP address changed: {previous} -> {address}")
 
     # -- events ------------------------------------------------------------------------------------
@@ -360,7 +353,7 @@ class SessionRuntime:
                 .values(confirmed_ms=now))
             if result.rowcount:  # type: ignore[attr-defined]
                 await _touch(session, connection, now)
-            connection.pending_notifications = await _pending_notifications(session, connection.id)
+            connection.pending_notifications = (await _pending_counts(session, [connection.id])).get(connection.id, 0)
 
     # -- instructions --------------------------------------------------------------------------------
 
@@ -414,31 +407,42 @@ class SessionRuntime:
     # -- sync with the database --------------------------------------------------------------------
 
     async def flush(self) -> None:
-        """Write last-ping times and delivered instructions (one bulk statement each)."""
+        """Write last-ping times, changed client addresses and delivered instructions (one bulk statement each)."""
         # In id order, so that two processes' updates of the same rows cannot deadlock.
         pinged = sorted((connection for connection in self.connections.values() if connection.ping_dirty),
                         key=lambda connection: connection.id)
+        moved = [connection for connection in pinged if connection.address_dirty]
         delivered, self._delivered = self._delivered, []
         if not pinged and not delivered:
             return
         for connection in pinged:
-            connection.ping_dirty = False
+            connection.ping_dirty = connection.address_dirty = False
+        table = ClientConnection.__table__
+        now = now_ms()
         try:
             async with self.db.engine.begin() as db_connection:
                 if pinged:
                     await db_connection.execute(
-                        update(ClientConnection.__table__)
-                        .where(ClientConnection.__table__.c.id == bindparam("connection_id"))
+                        update(table).where(table.c.id == bindparam("connection_id"))
                         .values(last_ping_ms=bindparam("ping_ms")),
                         [{"connection_id": c.id, "ping_ms": c.last_ping_ms} for c in pinged])
+                if moved:  # other processes reload these (changed_ms) and see the new address
+                    await db_connection.execute(
+                        update(table).where(table.c.id == bindparam("connection_id"))
+                        .values(client_address=bindparam("address"), changed_ms=now),
+                        [{"connection_id": c.id, "address": c.client_address} for c in moved])
                 if delivered:
                     await db_connection.execute(
                         delete(ClientInstruction.__table__).where(ClientInstruction.__table__.c.id.in_(delivered)))
         except Exception:
             for connection in pinged:  # try again next round
                 connection.ping_dirty = True
+            for connection in moved:
+                connection.address_dirty = True
             self._delivered.extend(delivered)
             raise
+        for connection in moved:
+            connection.changed_ms = now
 
     async def refresh_running_exams(self) -> None:
         async with self.db.read() as session:
@@ -491,13 +495,6 @@ def _event_row(connection_id: int, exam_id: int | None, event_type: str, client_
 def _instruction(row: ClientInstruction) -> Instruction:
     return Instruction(row.id, row.instruction_type, decode_attributes(row.attributes), row.needs_confirmation,
                        row.created_ms)
-
-
-async def _pending_notifications(session: Any, connection_id: int) -> int:
-    return (await session.execute(
-        select(func.count()).select_from(ClientNotification)
-        .where(ClientNotification.connection_id == connection_id,
-               ClientNotification.confirmed_ms.is_(None)))).scalar_one()
 
 
 async def _touch(session: Any, connection: LiveConnection, now: int) -> None:

@@ -147,3 +147,31 @@ async def test_expired_tokens_are_cleaned_up(client: httpx.AsyncClient, services
         assert (await session.execute(select(func.count()).select_from(ExamApiToken))).scalar_one() == 0
     assert (await seb.fetch_token()).status_code == 200
     assert (await seb.create()).status_code == 200
+
+
+async def test_a_new_address_on_a_ping_is_logged_and_stored_with_the_flush(
+        client: httpx.AsyncClient, services: Services, world: SebWorld, app: object,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    seb = SebClient(client, world)
+    await seb.connect()
+    transport = httpx.ASGITransport(app=app, client=("10.0.0.9", 50000))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as elsewhere:
+        moved = SebClient(elsewhere, world)
+        moved.access_token, moved.connection_token = seb.access_token, seb.connection_token
+
+        def no_database(*args: object, **kwargs: object) -> None:
+            raise AssertionError("a ping touched the database")
+
+        monkeypatch.setattr(services.db, "read", no_database)
+        monkeypatch.setattr(services.db, "transaction", no_database)
+        assert (await moved.ping()).status_code == 204
+        monkeypatch.undo()
+    runtime = services.sessions.runtime
+    await runtime.flush()
+    await runtime.writer.close()
+    async with services.db.read() as session:
+        stored = (await session.execute(select(ClientConnection.client_address)
+                                        .where(ClientConnection.connection_token == seb.connection_token)))
+        assert stored.scalar_one() == "10.0.0.9"
+        texts = list((await session.execute(select(ClientEvent.text))).scalars())
+    assert texts == ["SEB Client IP address changed: 127.0.0.1 -> 10.0.0.9"]

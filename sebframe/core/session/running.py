@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.db.models import Exam, ExamConfigurationMapping, Indicator, LmsSetup
+from sebframe.core.exams.client_checks import allowed_versions, signature_key_grants
 from sebframe.core.exams.indicators import parse_thresholds
 from sebframe.core.exams.types import ExamStatus
-from sebframe.core.session.seb_versions import AllowedVersion, parse_allowed_versions
+from sebframe.core.session.seb_versions import AllowedVersion
 from sebframe.types import IndicatorComputation, IndicatorType
 
 PING_INDICATOR = "LAST_PING"
@@ -101,13 +102,12 @@ async def load_running_exams(session: AsyncSession, indicator_types: Mapping[str
             configuration_password=configuration_password,
             missing_ping_threshold_ms=missing_threshold(rows),
             indicators=_live_indicators(rows, indicator_types),
-            allowed_versions=_allowed_versions(exam.allowed_seb_versions),
+            allowed_versions=_allowed_versions(exam),
             alternative_bek=exam.alternative_bek or None,
             app_signature_salt=exam.app_signature_salt,
             signature_key_check=exam.signature_key_check_enabled,
             signature_key_trust_threshold=exam.signature_key_trust_threshold,
-            signature_key_grants=frozenset(line.strip().lower() for line in exam.signature_key_grants.splitlines()
-                                           if line.strip()),
+            signature_key_grants=frozenset(signature_key_grants(exam)),
         )
     return running
 
@@ -126,8 +126,8 @@ def _live_indicators(rows: list[Indicator], types: Mapping[str, IndicatorType]) 
     return tuple(live)
 
 
-def _allowed_versions(text: str) -> tuple[AllowedVersion, ...]:
+def _allowed_versions(exam: Exam) -> tuple[AllowedVersion, ...]:
     try:
-        return parse_allowed_versions(text or "")
+        return allowed_versions(exam)
     except ValueError:  # validated on save; a stored bad value only disables the check
         return ()

@@ -4,7 +4,6 @@ that bind an exam: 403 with the reason, and no exam configuration, no state chan
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from sebframe import hookimpl
 from sebframe.core.db.models import ClientConnection
 from sebframe.core.services import Services
 from sebframe.types import AdmissionCheck, AdmissionDecision, AdmissionRequest
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld
 
 pytestmark = pytest.mark.anyio
 
@@ -35,11 +34,6 @@ class DenyStep:
             return AdmissionDecision.allow()
 
         yield AdmissionCheck(name="deny-step", check=check)
-
-
-@pytest.fixture
-async def world(services: Services, tmp_path: Path) -> SebWorld:
-    return await seb_world(services, tmp_path / "seb")
 
 
 async def _status(services: Services, token: str) -> tuple[str, int | None]:

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 from sqlalchemy import func, select
 
 from sebframe.core.db.models import ClientConnection, ClientEvent
 from sebframe.core.services import Services
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def world(services: Services, tmp_path: Path) -> SebWorld:
-    return await seb_world(services, tmp_path / "seb")
 
 
 async def _connection(services: Services, token: str) -> ClientConnection:

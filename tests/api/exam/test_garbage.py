@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 from sqlalchemy import func, select
 
 from sebframe.core.db.models import ClientConnection, ClientEvent
 from sebframe.core.services import Services
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld
 
 pytestmark = pytest.mark.anyio
 
@@ -24,11 +22,6 @@ GARBAGE_BODIES = [
     "examId=\u00e9\u00e8&institutionId=\u2603".encode(),
     b"[" * 10_000,
 ]
-
-
-@pytest.fixture
-async def world(services: Services, tmp_path: Path) -> SebWorld:
-    return await seb_world(services, tmp_path / "seb")
 
 
 async def _state(services: Services) -> tuple[list[tuple[str, str, int | None]], int]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 from sqlalchemy import func, select, update
@@ -15,14 +13,9 @@ from sebframe.core.errors import NotFound
 from sebframe.core.services import Services
 from sebframe.core.session.instructions import InstructionType
 from tests.conftest import Factory
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def world(services: Services, tmp_path: Path) -> SebWorld:
-    return await seb_world(services, tmp_path / "seb")
 
 
 @pytest.fixture

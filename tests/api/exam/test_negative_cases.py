@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 from sqlalchemy import update
@@ -11,14 +9,9 @@ from sqlalchemy import update
 from sebframe.core.accounts.auth import actor_of
 from sebframe.core.db.models import ConnectionConfiguration, Exam, UserAccount
 from sebframe.core.services import Services
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def world(services: Services, tmp_path: Path) -> SebWorld:
-    return await seb_world(services, tmp_path / "seb")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 
 from sebframe.core.services import Services
 from tests.conftest import Factory
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -66,11 +66,6 @@ def two_servers(postgresql: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
             process.terminate()
         for process in processes:
             process.wait(timeout=20)
-
-
-@pytest.fixture
-async def world(services: Services, tmp_path: Path) -> SebWorld:
-    return await seb_world(services, tmp_path / "seb")
 
 
 @pytest.fixture

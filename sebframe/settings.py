@@ -12,9 +12,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SECRET_KEY_FILE = "secret_key"
+from sebframe.core.net import ForwardedHeader, IPNetwork, ProxyPolicy
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+SECRET_KEY_FILE = "secret_key"
 
 
 class Settings(BaseSettings):
@@ -37,7 +37,15 @@ class Settings(BaseSettings):
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated addresses/CIDRs whose X-Forwarded-For/Forwarded headers are believed.",
+        description="Comma-separated addresses/CIDRs of the reverse proxies whose forwarding header is believed.",
+    )
+    forwarded_header: ForwardedHeader = Field(
+        default=ForwardedHeader.X_FORWARDED_FOR,
+        description="The one header a trusted proxy writes the client address into: x-forwarded-for, "
+        "forwarded (RFC 7239), x-real-ip, or none (always use the socket peer).",
+    )
+    forwarded_ports_allowed: bool = Field(
+        default=False, description="Accept addresses with a port (1.2.3.4:5555, [2001:db8::7]:443) in that header.",
     )
     registration_enabled: bool = Field(default=True, description="Allow self-registration as exam supporter.")
     session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
@@ -93,15 +101,31 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_networks(cls, value: list[str]) -> list[str]:
         for entry in value:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"trusted proxy {entry!r} is not an IP address or CIDR network") from exc
+            network = None
+            if entry != "*":
+                try:
+                    network = _unmapped(ipaddress.ip_network(entry, strict=False))
+                except ValueError as exc:
+                    raise ValueError(f"trusted proxy {entry!r} is not an IP address or CIDR network") from exc
+            if network is None or network.prefixlen == 0:
+                # With every peer trusted, any client can write the address it wants into the header.
+                raise ValueError(f"trusted proxy {entry!r} would trust every address, so any client could forge "
+                                 "its address; list the exact addresses of your reverse proxies")
         return value
+
+    @field_validator("forwarded_header", mode="before")
+    @classmethod
+    def _header_name(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @cached_property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
-        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
+        return tuple(_unmapped(ipaddress.ip_network(entry, strict=False)) for entry in self.trusted_proxies)
+
+    @cached_property
+    def proxy_policy(self) -> ProxyPolicy:
+        return ProxyPolicy(trusted=self.trusted_proxy_networks, header=self.forwarded_header,
+                           ports_allowed=self.forwarded_ports_allowed)
 
     @property
     def resolved_database_url(self) -> str:
@@ -123,6 +147,16 @@ class Settings(BaseSettings):
         with os.fdopen(fd, "w") as handle:
             handle.write(key)
         return key
+
+
+def _unmapped(network: IPNetwork) -> IPNetwork:
+    """``::ffff:10.0.0.2`` as ``10.0.0.2``: socket peers are normalised that way, so the proxy list must be too."""
+    mapped = ipaddress.ip_network("::ffff:0:0/96")
+    if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96 and network.subnet_of(mapped):
+        first = network.network_address.ipv4_mapped
+        if first is not None:
+            return ipaddress.IPv4Network((first, network.prefixlen - 96))
+    return network
 
 
 _ASYNC_DRIVERS = {

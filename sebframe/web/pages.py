@@ -11,8 +11,8 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from sebframe.core import net
 from sebframe.core.accounts.actor import Actor
-from sebframe.core.net import resolve_client_address
 from sebframe.core.services import Services
 from sebframe.types import MenuItem
 from sebframe.web.menu import SECTIONS
@@ -59,10 +59,8 @@ def sign_in_session(request: Request, user_id: int, security_stamp: int) -> None
 
 
 def client_address(request: Request) -> str:
-    settings = services_of(request).settings
-    peer = request.client.host if request.client else None
-    forwarded = request.headers.getlist("x-forwarded-for")
-    return resolve_client_address(peer, forwarded, settings.trusted_proxy_networks) or "unknown"
+    """The resolved client address (the same resolver as the exam API), ``unknown`` if unresolvable."""
+    return net.client_address(request, services_of(request).settings.proxy_policy) or "unknown"
 
 
 def flash(request: Request, text: str, kind: str = "success") -> None:

@@ -8,7 +8,7 @@ run on the ping path.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -298,14 +298,28 @@ class ProctoringType:
 
 @dataclass(frozen=True, slots=True)
 class AdmissionRequest:
-    """A SEB client asking to bind to an exam (handshake) or reporting from a new address."""
+    """A SEB client asking to bind to an exam (handshake steps) or reporting from a new address.
 
-    step: str  # "handshake-create", "handshake-update", "exam-config", "handshake-establish"
+    ``step`` is "handshake-create" (only with an exam id), "handshake-update", "exam-config",
+    "handshake-establish" or "address-change" (a ping or log from a new address while bound to the exam;
+    refusing it cannot stop the ping, see ``AdmissionDecision.quit_client``). ``handshake-list`` asks
+    ``AdmissionCheck.filter_exams`` which running exams a new client may see.
+    """
+
+    step: str
     institution_id: int
     exam_id: int | None
     connection_token: str
-    client_address: str | None
-    user_session_id: str | None = None
+    client_address: str | None  # resolved through the trusted proxies; None: unresolvable
+    user_session_id: str | None = None  # the LMS user id, once the client sent it
+    connection_id: int | None = None  # None only before the connection exists (handshake-create)
+    peer_address: str | None = None  # the socket peer the request came from
+    forwarded_chain: str = ""  # the forwarding header as received from a trusted proxy
+    address_problem: str | None = None  # why the address could not be resolved
+    forwarding_ignored: bool = False  # forwarding headers from a peer that is not a trusted proxy
+    previous_address: str | None = None  # for "address-change"
+    user_agent: str = ""
+    request_line: str = ""  # method and path, e.g. "GET /exam-api/v1/examconfig"
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,22 +327,30 @@ class AdmissionDecision:
     allowed: bool
     reason: str = ""  # shown to the student when refused
     code: str | None = None
+    details: Mapping[str, str] = field(default_factory=dict)  # more fields of the 403 body (an approval code)
+    quit_client: bool = False  # "address-change" refused: send the client SEB_QUIT
 
     @classmethod
     def allow(cls) -> AdmissionDecision:
         return cls(True)
 
     @classmethod
-    def deny(cls, reason: str, code: str | None = None) -> AdmissionDecision:
-        return cls(False, reason, code)
+    def deny(cls, reason: str, code: str | None = None, *, details: Mapping[str, str] | None = None,
+             quit_client: bool = False) -> AdmissionDecision:
+        return cls(False, reason, code, dict(details or {}), quit_client)
 
 
 @dataclass(frozen=True, slots=True)
 class AdmissionCheck:
-    """Called at handshake steps; the first denial refuses the client. Yielded by ``sebframe_admission_checks``."""
+    """Called at handshake steps; the first denial refuses the client. Yielded by ``sebframe_admission_checks``.
+
+    ``filter_exams`` (optional) gets the running exam ids a new client would be offered (``POST /handshake``
+    without an exam) and returns those it may see.
+    """
 
     name: str
     check: Callable[[AdmissionRequest], Awaitable[AdmissionDecision]]
+    filter_exams: Callable[[AdmissionRequest, Sequence[int]], Awaitable[Collection[int]]] | None = None
 
 
 # -- web UI --------------------------------------------------------------------------------------

@@ -108,6 +108,13 @@ class PluginRegistry:
                 self.distributions[extension.name] = (dist.metadata["Name"], dist.version)
             self._register(extension.plugin, extension.name, builtin=False)
 
+    def add_builtin(self, plugin: object, name: str) -> None:
+        """Register a core feature built at startup (it needs the services, e.g. the location gate); a second
+        call with the same name replaces the first."""
+        if self.pm.has_plugin(name):
+            self.pm.unregister(name=name)
+        self._register(plugin, name, builtin=True)
+
     def _register(self, plugin: object, name: str, *, builtin: bool) -> None:
         if self.pm.is_blocked(name):
             return

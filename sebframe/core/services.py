@@ -12,6 +12,7 @@ from sebframe.core.db import Database
 from sebframe.core.exams import ExamService, ExamTemplateService
 from sebframe.core.lms.lookup import QuizLookupService
 from sebframe.core.lms.setups import LmsSetupService
+from sebframe.core.location.locations import Locations
 from sebframe.core.monitoring.connection_log import ConnectionLogService
 from sebframe.core.monitoring.live import MonitoringService
 from sebframe.core.monitoring.logs import ClientLogService
@@ -47,6 +48,7 @@ class Services:
     connection_log: ConnectionLogService
     participation: ParticipationService
     client_logs: ClientLogService
+    locations: Locations
 
     @classmethod
     def create(cls, settings: Settings, plugins: PluginRegistry | None = None) -> Services:
@@ -85,6 +87,7 @@ class Services:
             connection_log=ConnectionLogService(db),
             participation=ParticipationService(db),
             client_logs=ClientLogService(db),
+            locations=Locations.create(db, plugins, sessions.runtime, settings.trusted_proxy_networks),
         )
 
     async def close(self) -> None:

@@ -32,16 +32,16 @@ from sebframe.api.exam.wire import (
     Send,
     form_params,
     header,
-    header_lines,
     read_body,
     respond,
     respond_json,
     string_headers,
 )
-from sebframe.core.net import resolve_client_address
+from sebframe.core.net import ResolvedAddress, resolve
 from sebframe.core.services import Services
 from sebframe.core.session.errors import AdmissionRefused, ExamApiError
 from sebframe.core.session.events import parse_event
+from sebframe.core.session.origin import Origin
 from sebframe.core.session.tokens import TokenGrant
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class ExamApi:
         self.runtime = services.sessions.runtime
         self.tokens = services.sessions.tokens
         self.handshakes = services.sessions.handshakes
-        self.trusted_proxies = services.settings.trusted_proxy_networks
+        self.proxy_policy = services.settings.proxy_policy
         self.external_url = services.settings.external_url
         self.routes: dict[tuple[str, str], Handler] = {
             ("GET", DISCOVERY_PATH): self.discovery,
@@ -150,7 +150,7 @@ class ExamApi:
         if grant is None:
             return
         params = form_params(scope, await read_body(receive))
-        created = await self.handshakes.create(grant, params, self._address(scope))
+        created = await self.handshakes.create(grant, params, self._origin(scope))
         await respond_json(send, 200, created.exams, headers=string_headers({
             "SEBConnectionToken": created.token, "SEBExamSalt": created.salt,
             "SEBServerBEK": created.browser_exam_key}))
@@ -160,7 +160,7 @@ class ExamApi:
         if grant is None or token is None:
             return
         params = form_params(scope, await read_body(receive))
-        headers = await self.handshakes.update(grant, token, params, self._address(scope))
+        headers = await self.handshakes.update(grant, token, params, self._origin(scope))
         await respond(send, 200, headers=string_headers({"SEBExamSalt": headers.salt,
                                                          "SEBServerBEK": headers.browser_exam_key}))
 
@@ -169,7 +169,7 @@ class ExamApi:
         if grant is None or token is None:
             return
         params = form_params(scope, await read_body(receive))  # the Windows client often sends no body
-        headers = await self.handshakes.establish(grant, token, params, self._address(scope))
+        headers = await self.handshakes.establish(grant, token, params, self._origin(scope))
         await respond(send, 200, headers=string_headers({"SEBServerBEK": headers.browser_exam_key}))
 
     async def handshake_close(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -186,7 +186,7 @@ class ExamApi:
             return
         params = form_params(scope, await read_body(receive))
         try:
-            data = await self.handshakes.exam_config(grant, token, params, self._address(scope))
+            data = await self.handshakes.exam_config(grant, token, params, self._origin(scope))
         except ExamApiError as error:
             # SEB Server answers every failure of this endpoint with 500.
             await respond(send, 500, error.body(), JSON_UTF8)
@@ -207,9 +207,10 @@ class ExamApi:
             await respond(send, 204)  # unknown tokens get 204, never an error: the client would retry
             return
         confirm = form_params(scope, body).get("instruction-confirm") if b"instruction-confirm" in body else None
-        address = self._address(scope)
+        resolved = self._resolved(scope)
+        address = resolved.client
         if address and address != connection.client_address:
-            self.runtime.address_changed(connection, address)
+            self.runtime.address_changed(connection, address, self._origin(scope, resolved))
         instruction = self.runtime.ping(connection, confirm)
         if instruction is None:
             await respond(send, 204)
@@ -265,11 +266,18 @@ class ExamApi:
         return grant, token.strip()
 
     def _address(self, scope: Scope) -> str | None:
+        """The client address, ``None`` if it cannot be resolved."""
+        return self._resolved(scope).client
+
+    def _origin(self, scope: Scope, resolved: ResolvedAddress | None = None) -> Origin:
+        """The request as the admission checks see it (address, user agent, method and path)."""
+        return Origin(resolved or self._resolved(scope), header(scope, b"user-agent") or "",
+                      f"{scope['method']} {scope['path']}")
+
+    def _resolved(self, scope: Scope) -> ResolvedAddress:
+        """The client address with the peer and forwarding chain it was resolved from (for the location audit)."""
         client = scope.get("client")
-        peer = client[0] if client else None
-        if not self.trusted_proxies:
-            return peer
-        return resolve_client_address(peer, header_lines(scope, b"x-forwarded-for"), self.trusted_proxies)
+        return resolve(client[0] if client else None, scope["headers"], self.proxy_policy)
 
     def _server_location(self, scope: Scope) -> str:
         if self.external_url:

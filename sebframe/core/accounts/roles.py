@@ -50,6 +50,7 @@ class EntityType(StrEnum):
     CONFIGURATION_TEMPLATE = "CONFIGURATION_TEMPLATE"
     CLIENT_CONNECTION = "CLIENT_CONNECTION"
     CLIENT_EVENT = "CLIENT_EVENT"
+    LOCATION = "LOCATION"  # testing-center locations and IP profiles
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,10 @@ PRIVILEGES: dict[EntityType, dict[Role, Grant]] = {
     EntityType.CLIENT_CONNECTION: {SSA: Grant(institutional=R), IA: Grant(institutional=R),
                                    EA: Grant(institutional=W), ES: Grant(owner=R)},
     EntityType.CLIENT_EVENT: {EA: Grant(institutional=W), ES: Grant(owner=R)},
+    # Exam offices (exam administrators) and institutional administrators define the testing-center
+    # networks; supporters read them (room labels in monitoring, the public check).
+    EntityType.LOCATION: {SSA: Grant(overall=R), IA: Grant(institutional=W), EA: Grant(institutional=W),
+                          ES: Grant(institutional=R)},
 }
 
 # Which roles a holder of a role may hand out. Nobody but a SEB Server administrator creates one.

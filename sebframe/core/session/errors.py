@@ -46,5 +46,6 @@ class AdmissionRefused(Exception):
     check_name: str
 
     def body(self) -> bytes:
-        return json.dumps({"error": self.decision.code or "admission_denied",
-                           "message": self.decision.reason or "access to this exam is not allowed"}).encode()
+        body = {**self.decision.details, "error": self.decision.code or "admission_denied",
+                "message": self.decision.reason or "access to this exam is not allowed"}
+        return json.dumps(body).encode()

@@ -24,18 +24,19 @@ from sebframe.core.lms.setups import LmsSetupService
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.sebconfig.exam_configs import ExamConfigService
 from sebframe.core.secrets import SecretBox
+from sebframe.core.session.admission import Admission
 from sebframe.core.session.ask import app_signature_key_hash, decrypt_app_signature_key, new_exam_salt
 from sebframe.core.session.clock import now_ms
-from sebframe.core.session.errors import AdmissionRefused, ExamApiError, illegal_argument, not_found
+from sebframe.core.session.errors import illegal_argument, not_found
 from sebframe.core.session.events import EventType
 from sebframe.core.session.instructions import InstructionType
 from sebframe.core.session.live import LiveConnection
+from sebframe.core.session.origin import Origin
 from sebframe.core.session.running import RunningExam
 from sebframe.core.session.runtime import SessionRuntime
 from sebframe.core.session.seb_versions import is_version_allowed
 from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
 from sebframe.core.session.tokens import TokenGrant
-from sebframe.types import AdmissionRequest
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +76,12 @@ class HandshakeService:
         self._names: dict[tuple[int, str], tuple[str, float]] = {}
         self._files: dict[tuple[int, str | None], tuple[int, bytes, float]] = {}
         self._running_checked: dict[int, float] = {}
+        self.admission = Admission(plugins)
 
     # -- POST: create the connection, list the running exams -----------------------------------------
 
-    async def create(self, grant: TokenGrant, params: Mapping[str, str], address: str | None) -> CreatedConnection:
+    async def create(self, grant: TokenGrant, params: Mapping[str, str], origin: Origin) -> CreatedConnection:
+        address = origin.address
         institution = params.get("institutionId", "").strip()
         if institution != str(grant.institution_id):
             raise illegal_argument("Institutional integrity violation")
@@ -87,7 +90,8 @@ class HandshakeService:
             exam = await self._running_exam(grant, params["examId"])
         token = str(uuid.uuid4())
         if exam is not None:  # without an exam nothing is bound yet: the client only gets the list
-            await self._admit("handshake-create", grant.institution_id, exam, token, address, None)
+            await self.admission.admit(self.admission.request("handshake-create", grant.institution_id, exam.id,
+                                                              token, origin))
         client_id = _field(params.get("client_id"))
         machine = _field(params.get("seb_machine_name"))
         now = now_ms()
@@ -104,21 +108,27 @@ class HandshakeService:
         if exam is not None:
             exams = [exam.handshake_entry()]
         else:
-            exams = [running.handshake_entry() for running in self.runtime.running.values()
-                     if running.institution_id == grant.institution_id and running.name and running.url]
+            offered = [running for running in self.runtime.running.values()
+                       if running.institution_id == grant.institution_id and running.name and running.url]
+            if offered and self.admission.active:
+                visible = await self.admission.visible_exams(
+                    self.admission.request("handshake-list", grant.institution_id, None, token, origin,
+                                           connection_id=row.id), [running.id for running in offered])
+                offered = [running for running in offered if running.id in visible]
+            exams = [running.handshake_entry() for running in offered]
         return CreatedConnection(token, exams, salt, exam.alternative_bek if exam else None)
 
     # -- PATCH: select the exam, send the LMS user ---------------------------------------------------
 
-    async def update(self, grant: TokenGrant, token: str, params: Mapping[str, str], address: str | None
+    async def update(self, grant: TokenGrant, token: str, params: Mapping[str, str], origin: Origin
                      ) -> ExamHeaders:
+        address = origin.address
         live = await self._live(grant, token)
         exam = await self._requested_exam(grant, live, params)
         user_id = _field(params.get("seb_user_session_id")) or ""
         # LMS calls and plugin checks happen before the transaction: no database connection waits on them.
         name = await self._examinee_name(exam, user_id) if user_id else None
-        await self._admit("handshake-update", grant.institution_id, exam, token, address,
-                          user_id or live.lms_user_session_id)
+        await self._admit("handshake-update", grant, exam, live, origin, user_id)
 
         async def apply(session: AsyncSession, row: ClientConnection) -> ExamHeaders:
             bound = await self._bind_exam(grant, row, params)
@@ -139,16 +149,16 @@ class HandshakeService:
 
     # -- PUT: establish ------------------------------------------------------------------------------
 
-    async def establish(self, grant: TokenGrant, token: str, params: Mapping[str, str], address: str | None
+    async def establish(self, grant: TokenGrant, token: str, params: Mapping[str, str], origin: Origin
                         ) -> ExamHeaders:
+        address = origin.address
         live = await self._live(grant, token)
         exam = await self._requested_exam(grant, live, params)
         if exam is None:
             raise illegal_argument("ClientConnection integrity violation")
         user_id = _field(params.get("seb_user_session_id")) or ""
         name = await self._examinee_name(exam, user_id) if user_id else None
-        await self._admit("handshake-establish", grant.institution_id, exam, token, address,
-                          user_id or live.lms_user_session_id)
+        await self._admit("handshake-establish", grant, exam, live, origin, user_id)
 
         async def apply(session: AsyncSession, row: ClientConnection) -> ExamHeaders:
             bound = await self._bind_exam(grant, row, params)
@@ -179,18 +189,18 @@ class HandshakeService:
 
     # -- GET examconfig ------------------------------------------------------------------------------
 
-    async def exam_config(self, grant: TokenGrant, token: str, params: Mapping[str, str], address: str | None
+    async def exam_config(self, grant: TokenGrant, token: str, params: Mapping[str, str], origin: Origin
                           ) -> bytes:
         """The exam's published configuration; binds the exam like PATCH when ``examId`` is given."""
         if params.get("examId", "").strip():
-            await self.update(grant, token, {"examId": params["examId"]}, address)
+            await self.update(grant, token, {"examId": params["examId"]}, origin)
         live = await self._live(grant, token)
         if not live.status.client_active:
             await self._refuse_inactive(live.id)
         if live.exam_id is None:
             raise illegal_argument("ClientConnection integrity violation: no exam selected")
         exam = await self._running_exam(grant, str(live.exam_id))
-        await self._admit("exam-config", grant.institution_id, exam, token, address, live.lms_user_session_id)
+        await self._admit("exam-config", grant, exam, live, origin, "")
         return await self._config_file(exam)
 
     # -- rules shared by the calls -------------------------------------------------------------------
@@ -268,22 +278,13 @@ class HandshakeService:
             raise illegal_argument("Exam is currently running but has no default SEB Exam configuration attached")
         return exam
 
-    async def _admit(self, step: str, institution_id: int, exam: RunningExam | None, token: str,
-                     address: str | None, user_session_id: str | None) -> None:
-        checks = self.plugins.admission_checks()
-        if not checks:
+    async def _admit(self, step: str, grant: TokenGrant, exam: RunningExam | None, live: LiveConnection,
+                     origin: Origin, user_id: str) -> None:
+        if exam is None or not self.admission.active:
             return
-        request = AdmissionRequest(step=step, institution_id=institution_id, exam_id=exam.id if exam else None,
-                                   connection_token=token, client_address=address, user_session_id=user_session_id)
-        for check in checks:
-            try:
-                decision = await check.check(request)
-            except Exception:
-                log.exception("admission check %s failed; refusing the client", check.name)
-                raise ExamApiError(503, "1100", "Unexpected internal server-side error",
-                                   f"admission check {check.name} failed") from None
-            if not decision.allowed:
-                raise AdmissionRefused(decision, check.name)
+        await self.admission.admit(self.admission.request(
+            step, grant.institution_id, exam.id, live.token, origin, connection_id=live.id,
+            user_session_id=user_id or live.lms_user_session_id))
 
     def _address(self, live: LiveConnection, row: ClientConnection, address: str | None) -> None:
         """An address change during the handshake is allowed, and logged as SEB Server does."""

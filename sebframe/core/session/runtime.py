@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sebframe.core.db import Database
 from sebframe.core.db.models import ClientConnection, ClientInstruction, ClientNotification
 from sebframe.core.plugins import PluginRegistry
+from sebframe.core.session.admission import Admission
 from sebframe.core.session.clock import now_ms
 from sebframe.core.session.events import ClientLogEvent, EventType, notification_kind
 from sebframe.core.session.instructions import (
@@ -31,6 +32,7 @@ from sebframe.core.session.instructions import (
     encode_attributes,
 )
 from sebframe.core.session.live import LiveConnection
+from sebframe.core.session.origin import Origin
 from sebframe.core.session.running import RunningExam, load_running_exams
 from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
 from sebframe.core.session.supervision import Supervisor
@@ -72,6 +74,8 @@ class SessionRuntime:
         self.supervisor = Supervisor(db)
         self._last_supervision = 0.0
         self._last_cleanup = 0.0
+        self.admission = Admission(plugins)
+        self._rechecks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -92,6 +96,7 @@ class SessionRuntime:
 
     async def stop(self) -> None:
         """Stop syncing, then write what is still only in memory (pings, events)."""
+        await self.settle()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -103,6 +108,11 @@ class SessionRuntime:
             await self.flush()
         finally:
             await self.writer.close()
+
+    async def settle(self) -> None:
+        """Wait for the admission re-checks running in the background (address changes)."""
+        while self._rechecks:
+            await asyncio.gather(*list(self._rechecks), return_exceptions=True)
 
     async def _loop(self) -> None:
         while True:
@@ -296,12 +306,31 @@ class SessionRuntime:
             connection.quit_logged = True
             self.server_event(connection, EventType.WARN_LOG, AUTOMATED_QUIT_TEXT)
 
-    def address_changed(self, connection: LiveConnection, address: str) -> None:
+    def address_changed(self, connection: LiveConnection, address: str, origin: Origin | None = None) -> None:
         """The client pings from a new address: logged as SEB Server logs it during the handshake, stored with
-        the next flush (no database I/O on the ping)."""
+        the next flush (no database I/O on the ping); the admission checks look at the new address in the
+        background."""
         previous, connection.client_address = connection.client_address, address
         connection.address_dirty = True
         self.server_event(connection, EventType.WARN_LOG, f"SEB Client IP address changed: {previous} -> {address}")
+        if connection.exam_id is not None and connection.status.client_active and self.admission.active:
+            task = asyncio.create_task(self.recheck(connection, previous, origin or Origin.of_address(address)),
+                                       name=f"sebframe-admission-recheck-{connection.id}")
+            self._rechecks.add(task)
+            task.add_done_callback(self._rechecks.discard)
+
+    async def recheck(self, connection: LiveConnection, previous: str | None, origin: Origin) -> None:
+        """A refusal after a move cannot stop the ping: it is logged on the connection (monitoring counts it
+        as an error) and answered with SEB_QUIT if the check asks for it."""
+        assert connection.exam_id is not None
+        request = self.admission.request("address-change", connection.institution_id, connection.exam_id,
+                                         connection.token, origin, connection_id=connection.id,
+                                         user_session_id=connection.lms_user_session_id, previous_address=previous)
+        for name, decision in await self.admission.recheck(request):
+            self.server_event(connection, EventType.ERROR_LOG,
+                              f"Admission check {name} refused the new address {origin.address}: {decision.reason}")
+            if decision.quit_client:
+                await self.queue_instruction([connection.id], InstructionType.SEB_QUIT, None)
 
     # -- events ------------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Network location restriction: IP profiles, exam policies, exceptions, overrides, audit."""

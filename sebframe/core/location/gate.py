@@ -218,6 +218,10 @@ class LocationGate:
             decision = decide(restriction, request.client_address, connection_id=request.connection_id,
                               user_ids=client.user_ids, now=now)
             snapshot = await session.get(ConnectionLocation, request.connection_id, with_for_update=True)
+            if request.forwarding_ignored and snapshot is None:
+                # Sampled: once per connection, at its first check (a spoofing attempt or a misconfigured proxy).
+                self._record(session, AuditCode.UNTRUSTED_FORWARDING, request, restriction, decision, client, now,
+                             msg="forwarding headers from a peer that is not a trusted proxy were ignored")
             if request.step == "address-change":
                 return self._moved(session, request, restriction, decision, client, snapshot, now)
             return self._handshake(session, request, restriction, decision, client, snapshot, now)

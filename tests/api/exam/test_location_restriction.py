@@ -333,3 +333,23 @@ async def test_exam_without_profiles_checks_nothing(app: Any, services: Services
         client = SebClient(http, world)
         await client.connect(user="alice")
     assert await _audit(services) == []
+
+
+async def test_forwarded_header_from_an_untrusted_peer_is_ignored_and_noted(center: Center,
+                                                                            services: Services) -> None:
+    async with center.seat("198.51.100.7") as client:
+        client.http.headers["X-Forwarded-For"] = "10.1.2.17"  # claims a lab seat; we trust no proxy
+        assert (await _handshake(client))["patch"] == 403
+    [noted] = await _audit(services, 1006)
+    assert noted["src_ip"] == "198.51.100.7" and noted["peer_ip"] == "198.51.100.7"
+    assert noted["outcome"] == "success" and "ignored" in noted["msg"]
+
+
+async def test_connection_override_does_not_cover_the_user_elsewhere(center: Center, services: Services) -> None:
+    async with center.seat("198.51.100.7", "gina") as gina:
+        assert (await _handshake(gina, "gina"))["patch"] == 403
+        await services.locations.overrides.grant(center.supporter, center.world.exam_id, OverrideInput(
+            connection_id=await _connection_id(services, gina), reason="spare laptop"))
+    # reference O4: the same user from another machine is still blocked
+    async with center.seat("198.51.100.8", "gina") as other_machine:
+        assert (await _handshake(other_machine, "gina"))["patch"] == 403

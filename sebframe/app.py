@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from sebframe.api.admin import create_admin_api
 from sebframe.api.exam import ExamApi, is_exam_api_path
 from sebframe.api.exam.app import BENCH_PATH
+from sebframe.api.location_check import create_location_check_api
 from sebframe.core.services import Services
 from sebframe.settings import Settings
 from sebframe.web import STATIC_DIR, create_web_app
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         routes=[
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
             Mount("/admin-api/v1", app=create_admin_api(services), name="admin-api"),
+            Mount("/api/v1", app=create_location_check_api(services), name="public-api"),
             *plugin_routes,
             Mount("/", app=create_web_app(services), name="web"),
         ],

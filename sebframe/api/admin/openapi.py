@@ -28,6 +28,11 @@ _ERROR_SCHEMA = {
         "error": {"type": "string"},
         "message": {"type": "string"},
         "field_errors": {"type": "object", "additionalProperties": {"type": "string"}},
+        "issues": {"type": "array", "description": "rejected IP profile rules: every line-numbered error and warning",
+                   "items": {"type": "object", "required": ["line", "code", "severity", "message"],
+                             "properties": {"line": {"type": "integer"}, "code": {"type": "string"},
+                                            "severity": {"type": "string", "enum": ["error", "warning", "info"]},
+                                            "message": {"type": "string"}}}},
     },
 }
 

@@ -29,8 +29,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def error_response(status: int, error: str, message: str, field_errors: dict[str, str] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"error": error, "message": message}
+                   headers: dict[str, str] | None = None, details: dict[str, Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {**(details or {}), "error": error, "message": message}
     if field_errors:
         body["field_errors"] = field_errors
     return JSONResponse(body, status_code=status, headers=headers)
@@ -41,11 +41,17 @@ _ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: 
                 429: "too_many_requests"}
 
 
+# More fields of the error body for some errors, by exception type: an endpoint module registers what its
+# errors carry (e.g. the line-numbered issues of rejected IP profile rules).
+ERROR_DETAILS: dict[type[SebframeError], Callable[[Any], dict[str, Any]]] = {}
+
+
 def error_for(exc: SebframeError) -> JSONResponse:
     fields = exc.field_errors if isinstance(exc, ValidationFailed) else None
     headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, TooManyAttempts) else None
     code = _ERROR_CODES.get(exc.status_code, "error")
-    return error_response(exc.status_code, code, exc.message, fields, headers)
+    details = next((describe(exc) for kind, describe in ERROR_DETAILS.items() if isinstance(exc, kind)), None)
+    return error_response(exc.status_code, code, exc.message, fields, headers, details)
 
 
 class BadRequest(SebframeError):

@@ -10,16 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection, Exam, ExamLocationProfile, Location, LocationProfile
+from sebframe.core.db.models import (
+    ClientConnection,
+    ConnectionLocation,
+    Exam,
+    ExamLocationProfile,
+    Location,
+    LocationProfile,
+)
 from sebframe.core.errors import NotFound, ValidationFailed
 from sebframe.core.exams.access import load_exam
 from sebframe.core.location.decide import Decision, ProfileVersion, Reason, decide
-from sebframe.core.location.gate import LocationGate
+from sebframe.core.location.gate import LocationGate, S
 from sebframe.core.location.profiles import LocationProfileService, RulesRejected
 from sebframe.core.location.rules import Action, compile_profile
 from sebframe.core.net import parse_address
@@ -99,13 +106,19 @@ class LocationPreview:
                 exam_ids = list((await session.execute(
                     select(Exam.id).join(ExamLocationProfile, ExamLocationProfile.exam_id == Exam.id)
                     .where(ExamLocationProfile.profile_id == profile.id, Exam.status == "RUNNING"))).scalars())
+            # Bound connections, and clients refused before they could bind (their exam is in the snapshot).
+            exam_of = func.coalesce(ClientConnection.exam_id, ConnectionLocation.exam_id)
             rows = (await session.execute(
-                select(ClientConnection.id, ClientConnection.exam_id, ClientConnection.user_session_id,
-                       ClientConnection.lms_user_session_id, ClientConnection.client_address, Exam.name)
-                .join(Exam, Exam.id == ClientConnection.exam_id)
-                .where(ClientConnection.exam_id.in_(exam_ids),
-                       ClientConnection.status.in_([state.value for state in ACTIVE_STATES]))
-                .order_by(ClientConnection.exam_id, ClientConnection.id).limit(MAX_PREVIEW_CONNECTIONS))).all()
+                select(ClientConnection.id, exam_of.label("exam_id"), ClientConnection.user_session_id,
+                       func.coalesce(ClientConnection.lms_user_session_id, ConnectionLocation.user_id)
+                       .label("lms_user_session_id"), ClientConnection.client_address, Exam.name)
+                .outerjoin(ConnectionLocation, ConnectionLocation.connection_id == ClientConnection.id)
+                .join(Exam, Exam.id == exam_of)
+                .where(ClientConnection.status.in_([state.value for state in ACTIVE_STATES]),
+                       or_(ClientConnection.exam_id.in_(exam_ids),
+                           and_(ClientConnection.exam_id.is_(None), ConnectionLocation.exam_id.in_(exam_ids),
+                                ConnectionLocation.status == S.BLOCKED)))
+                .order_by(exam_of, ClientConnection.id).limit(MAX_PREVIEW_CONNECTIONS))).all()
         now = datetime.now(UTC)
         result = []
         for each_exam in exam_ids:

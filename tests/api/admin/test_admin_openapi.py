@@ -12,11 +12,16 @@ from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints.activity import ACTIVITY_QUERY
 from sebframe.api.admin.endpoints.client_logs import CLIENT_LOG_QUERY
 from sebframe.api.admin.endpoints.institutions import INSTITUTION_QUERY
+from sebframe.api.admin.endpoints.location_audit import AUDIT_QUERY
+from sebframe.api.admin.endpoints.location_profiles import PROFILE_QUERY
+from sebframe.api.admin.endpoints.locations import LOCATION_QUERY
 from sebframe.api.admin.endpoints.users import USER_QUERY
 from sebframe.core.accounts.activity_log import ACTIVITY_FILTERS
 from sebframe.core.accounts.institutions import INSTITUTION_FILTERS
 from sebframe.core.accounts.users import USER_FILTERS
 from sebframe.core.db.models import ClientConnection, Exam
+from sebframe.core.location.audit_log import AUDIT_FILTERS
+from sebframe.core.location.profiles import LOCATION_FILTERS, PROFILE_FILTERS
 from sebframe.core.monitoring.logs import CLIENT_LOG_FILTERS
 from sebframe.core.session.clock import now_ms
 from tests.api.admin.helpers import BASE, PNG, World
@@ -90,6 +95,20 @@ EXPECTED = {
     "DELETE /exam-templates/{id}",
     "GET /client-logs", "GET /client-logs/{id}", "GET /client-logs/count", "GET /client-logs/export.csv",
     "DELETE /client-logs",
+    "GET /locations", "POST /locations", "GET /locations/{id}", "PUT /locations/{id}", "PATCH /locations/{id}",
+    "POST /locations/{id}/hide", "POST /locations/{id}/unhide",
+    "GET /location-profiles", "POST /location-profiles", "POST /location-profiles/check",
+    "GET /location-profiles/{id}", "PUT /location-profiles/{id}", "GET /location-profiles/{id}/versions",
+    "GET /location-profiles/{id}/versions/{version}", "POST /location-profiles/{id}/hide",
+    "POST /location-profiles/{id}/unhide", "POST /location-profiles/{id}/preview",
+    "GET /exams/{id}/location", "PUT /exams/{id}/location", "POST /exams/{id}/location/suspend",
+    "POST /exams/{id}/location/resume", "GET /exams/{id}/location/exceptions", "POST /exams/{id}/location/exceptions",
+    "GET /exams/{id}/location/exceptions/{exception_id}", "PUT /exams/{id}/location/exceptions/{exception_id}",
+    "DELETE /exams/{id}/location/exceptions/{exception_id}", "GET /exams/{id}/location/blocked",
+    "GET /exams/{id}/location/placements", "GET /exams/{id}/location/overrides", "POST /exams/{id}/location/overrides",
+    "POST /exams/{id}/location/overrides/{override_id}/revoke",
+    "GET /location-audit", "GET /location-audit/{id}", "GET /exams/{id}/location/audit.log",
+    "GET /exams/{id}/location/audit.jsonl", "GET /exams/{id}/location/audit.csv",
 }
 
 
@@ -108,7 +127,8 @@ async def test_every_endpoint_is_documented(document: dict[str, Any]) -> None:
             assert operation["requestBody"]["required"] is True
         if endpoint.method in ("POST", "PUT", "PATCH") and not path.endswith(("/activate", "/deactivate",
                                                                                "/credentials", "/undo", "/test",
-                                                                               "/apply", "/release", "/confirm")):
+                                                                               "/apply", "/release", "/confirm",
+                                                                               "/hide", "/unhide")):
             assert "requestBody" in operation, (endpoint.method, path)
         success = operation["responses"][str(endpoint.status_code)]
         if endpoint.method != "DELETE" or endpoint.response_model is not None:
@@ -133,6 +153,9 @@ async def test_every_path_parameter_is_declared(document: dict[str, Any]) -> Non
     ("/users", USER_QUERY, USER_FILTERS),
     ("/activity-log", ACTIVITY_QUERY, ACTIVITY_FILTERS),
     ("/client-logs", CLIENT_LOG_QUERY, CLIENT_LOG_FILTERS),
+    ("/locations", LOCATION_QUERY, LOCATION_FILTERS),
+    ("/location-profiles", PROFILE_QUERY, PROFILE_FILTERS),
+    ("/location-audit", AUDIT_QUERY, AUDIT_FILTERS),
 ])
 async def test_list_queries_cover_the_service_filters(
     document: dict[str, Any], path: str, declared: Any, service: tuple[str, ...]
@@ -194,12 +217,23 @@ async def test_responses_match_their_declared_models(world: World) -> None:
     assert exam_row is not None
     log_connection = await add_connection(services, exam_row, "every-get-user")
     [event_id] = await add_events(services, log_connection, [Event("INFO_LOG", 1, "Every GET", 1)])
+    # A location, an IP profile on the exam with an exception, and the profile's audit record.
+    location = await a_admin.ok("POST", "/locations", 201, json={"name": "Every GET"})
+    profile = await a_admin.ok("POST", "/location-profiles", 201, json={
+        "name": "Every GET", "rules": "ALLOW 10.1.0.0/24 room=A", "location_id": location["id"]})
+    await exam_admin.ok("PUT", f"/exams/{exam['id']}/location", json={"profile_ids": [profile["id"]]})
+    exception = await exam_admin.ok("POST", f"/exams/{exam['id']}/location/exceptions", 201,
+                                    json={"name": "every-get-user"})
+    [audit] = (await a_admin.ok("GET", "/location-audit"))["items"]
+    second_ids = {"{version:int}": "1", "{exception_id:int}": str(exception["id"])}
     per_prefix = {"/certificates": (a_admin, certificate["id"]), "/connection-configurations": (a_admin, config["id"]),
                   "/exam-configurations": (exam_admin, exam_config["id"]),
                   "/configuration-templates": (exam_admin, template["id"]),
                   "/lms-setups": (a_admin, lms_setup["id"]), "/lms-lookup": (exam_admin, 0),
                   "/exams": (exam_admin, exam["id"]), "/exam-templates": (exam_admin, exam_template["id"]),
-                  "/monitoring": (exam_admin, exam["id"]), "/client-logs": (exam_admin, event_id)}
+                  "/monitoring": (exam_admin, exam["id"]), "/client-logs": (exam_admin, event_id),
+                  "/locations": (a_admin, location["id"]), "/location-profiles": (a_admin, profile["id"]),
+                  "/location-audit": (a_admin, audit["id"])}
     checked = 0
     for endpoint in router.endpoints:
         if endpoint.method != "GET" or "{" in endpoint.path and "{id:int}" not in endpoint.path:
@@ -208,6 +242,8 @@ async def test_responses_match_their_declared_models(world: World) -> None:
         caller, entity_id = next((pair for prefix, pair in per_prefix.items() if endpoint.path.startswith(prefix)),
                                  (api, values["id"]))
         path = endpoint.path.replace("{id:int}", str(entity_id))
+        for param, value in second_ids.items():
+            path = path.replace(param, value)
         response = await caller.get(path)
         assert response.status_code == endpoint.status_code, (path, response.text)
         if endpoint.response_media:

@@ -353,3 +353,15 @@ async def test_connection_override_does_not_cover_the_user_elsewhere(center: Cen
     # reference O4: the same user from another machine is still blocked
     async with center.seat("198.51.100.8", "gina") as other_machine:
         assert (await _handshake(other_machine, "gina"))["patch"] == 403
+
+
+async def test_preview_shows_who_a_draft_would_admit_or_refuse(center: Center, services: Services) -> None:
+    async with center.seat("10.1.2.17", "alice") as alice, center.seat("198.51.100.7", "bob") as bob:
+        assert (await _handshake(alice, "alice"))["put"] == 200
+        assert (await _handshake(bob, "bob"))["patch"] == 403
+        preview = await services.locations.preview.who_would_be_blocked(
+            center.admin, center.profile_id, 'ALLOW 198.51.100.0/24 room="Annex"')
+    assert sorted(row.user or "" for row in preview.rows) == ["alice", "bob"]  # bob was refused before binding
+    assert (preview.newly_blocked, preview.newly_allowed, preview.blocked) == (1, 1, 1)
+    moved_in = [row for row in preview.rows if row.after.allowed]
+    assert [row.after.room for row in moved_in] == ["Annex"] and moved_in[0].address == "198.51.100.7"

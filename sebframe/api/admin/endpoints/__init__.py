@@ -6,16 +6,21 @@ from sebframe.api.admin.endpoints import (
     client_logs,
     connection_configs,
     exam_configs,
+    exam_location,
     exam_templates,
     exams,
     institutions,
     lms_lookup,
     lms_setups,
+    location_audit,
+    location_profiles,
+    locations,
     monitoring,
     participation,
     plugins,
     users,
 )
 
-__all__ = ["activity", "certificates", "client_logs", "connection_configs", "exam_configs", "exam_templates", "exams",
-           "institutions", "lms_lookup", "lms_setups", "monitoring", "participation", "plugins", "users"]
+__all__ = ["activity", "certificates", "client_logs", "connection_configs", "exam_configs", "exam_location",
+           "exam_templates", "exams", "institutions", "lms_lookup", "lms_setups", "location_audit", "location_profiles",
+           "locations", "monitoring", "participation", "plugins", "users"]

@@ -8,6 +8,7 @@ them. Another institution's locations and profiles are "not found".
 from __future__ import annotations
 
 import difflib
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from sebframe.core.location.rules import CompiledProfile, ParsedProfile, compile
 from sebframe.core.location.schemas import LocationInput, ProfileInput
 from sebframe.core.net import IPNetwork
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
+
+log = logging.getLogger(__name__)
 
 LOCATION_FILTERS = ("name", "hidden")
 PROFILE_FILTERS = ("name", "location", "hidden")
@@ -280,6 +283,23 @@ class LocationProfileService:
                              profile.institution_id, profile_id=profile.id, profile_ver=profile.version,
                              msg=f"profile {profile.name!r} {'hidden' if hidden else 'unhidden'}")
         return profile
+
+    async def trusted_proxy_overlaps(self) -> list[tuple[LocationProfile, str]]:
+        """Profiles whose rules overlap a trusted proxy (W105), with the warning; logged at startup: a lab
+        address that is also a trusted proxy can forge its origin (reference X13)."""
+        if not self.trusted_proxies:
+            return []
+        async with self.db.read() as session:
+            profiles = list((await session.execute(select(LocationProfile).where(
+                LocationProfile.hidden.is_(False)))).scalars())
+        found = []
+        for profile in profiles:
+            for issue in self.check_rules(profile.rules_text).issues:
+                if issue.code == "W105":
+                    found.append((profile, issue.message))
+                    log.warning("IP profile %r (institution %s) overlaps a trusted proxy: %s", profile.name,
+                                profile.institution_id, issue.message)
+        return found
 
     @staticmethod
     def may_write(actor: Actor, institution_id: int | None = None) -> bool:

@@ -6,6 +6,7 @@ Each client gets its own socket address (an ASGI transport per address), as clie
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from sebframe.core.accounts.auth import actor_of
 from sebframe.core.bootstrap import demo_accounts
 from sebframe.core.db.models import ClientEvent, ConnectionLocation, LocationAuditRecord
 from sebframe.core.location.audit_format import parse_line
+from sebframe.core.location.profiles import LocationProfileService
 from sebframe.core.location.schemas import (
     ExceptionInput,
     ExceptionKind,
@@ -365,3 +367,13 @@ async def test_preview_shows_who_a_draft_would_admit_or_refuse(center: Center, s
     assert (preview.newly_blocked, preview.newly_allowed, preview.blocked) == (1, 1, 1)
     moved_in = [row for row in preview.rows if row.after.allowed]
     assert [row.after.room for row in moved_in] == ["Annex"] and moved_in[0].address == "198.51.100.7"
+
+
+async def test_profiles_overlapping_a_trusted_proxy_are_reported(center: Center, services: Services,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    linting = LocationProfileService(services.db, services.locations.audit, services.locations.gate.compiler,
+                                     (ipaddress.ip_network("10.1.2.0/28"),))
+    with caplog.at_level("WARNING"):
+        found = await linting.trusted_proxy_overlaps()
+    assert [profile.name for profile, _ in found] == ["Lab building"]
+    assert "overlaps a trusted proxy" in caplog.text

@@ -165,7 +165,7 @@ def _unmap(spec: Spec) -> Spec:
 # -- parsing ----------------------------------------------------------------------------------------------------
 
 _SPEC_CHARACTERS = re.compile(r"[0-9A-Za-z.:/*\-]*")
-_ADDRESS_AND_PORT = re.compile(r"[0-9.]+:[0-9]+")
+_ADDRESS_AND_PORT = re.compile(r"[0-9]+(?:\.[0-9]+){3}:[0-9]+")
 _HEX_OCTET = re.compile(r"(?:^|[.\-])0[xX]")
 _LABEL_FROM_LETTER = re.compile(r"(?:^|\.)[A-Za-z]")
 
@@ -276,10 +276,10 @@ def _parse_range(text: str) -> Spec:
     version, first = _parse_address(start_text)
     if ":" in end_text or end_text.count(".") == 3:
         end_version, last = _parse_address(end_text)
-        if _family(version, first) != _family(end_version, last):
-            raise NotationError("E008", f"range '{text}' mixes IPv4 and IPv6")
-        if version != end_version:  # one end written IPv4-mapped: both are IPv4
-            version, first, last = 4, first & _LOW32, last & _LOW32
+        if version != end_version:
+            if _family(version, first) != _family(end_version, last):
+                raise NotationError("E008", f"range '{text}' mixes IPv4 and IPv6")
+            version, first, last = 4, first & _LOW32, last & _LOW32  # the IPv6 end is IPv4-mapped
     elif "." in end_text:
         raise NotationError("E014", f"'{text}': the range end must be a full address or one last-group value")
     else:

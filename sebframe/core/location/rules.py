@@ -12,12 +12,14 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from ipaddress import IPv4Address
 
 from sebframe.core.location.notation import (
     BITS,
     FULL,
     Kind,
     NotationError,
+    Note,
     Spec,
     character_message,
     parse_spec,
@@ -184,7 +186,7 @@ def parse_profile(text: str, *, trusted_proxies: Sequence[IPNetwork] = ()) -> Pa
     return ParsedProfile(tuple(rules), tuple(issues))
 
 
-def _parse_line(line: str, number: int) -> tuple[Rule | None, tuple[tuple[str, str], ...]]:
+def _parse_line(line: str, number: int) -> tuple[Rule | None, tuple[Note, ...]]:
     tokens, comment, code_end = _scan(line)
     if not tokens:
         return None, ()
@@ -311,8 +313,8 @@ class _Table:
     """One address family: elementary intervals with their winning interval rule, plus the gapped wildcards.
 
     ``starts[i]`` opens the interval that runs to ``starts[i + 1] - 1``; ``winners[i]`` is the best interval rule
-    covering all of it (``ranks[i]`` its rank). Gapped wildcards cannot be cut into few intervals, so they are
-    checked one by one in rank order, only while they could still beat the interval winner.
+    covering all of it (``ranks[i]`` its rank). Gapped wildcards cannot be cut into few intervals, so a check
+    tries them one by one in rank order, only while they could still beat the interval winner.
     """
 
     bits: int
@@ -320,17 +322,6 @@ class _Table:
     winners: list[Rule | None]
     ranks: list[int]
     wildcards: list[tuple[int, int, int, Rule]]  # (rank, mask, value, rule), best rank first
-
-    def lookup(self, number: int) -> Rule | None:
-        i = bisect_right(self.starts, number) - 1
-        if self.wildcards:
-            rank = self.ranks[i]
-            for wildcard_rank, mask, value, rule in self.wildcards:
-                if wildcard_rank > rank:
-                    break
-                if number & mask == value:
-                    return rule
-        return self.winners[i]
 
     def end(self, i: int) -> int:
         """Last address of elementary interval ``i``."""
@@ -393,11 +384,28 @@ class CompiledProfile:
         if address is None:
             return None
         number = int(address)
-        if address.version == 4:
-            return self._ipv4.lookup(number)
-        if number >> 32 == _MAPPED:
-            return self._ipv4.lookup(number & _LOW32)
-        return self._ipv6.lookup(number)
+        if isinstance(address, IPv4Address):
+            table = self._ipv4
+        elif number >> 32 == _MAPPED:
+            table, number = self._ipv4, number & _LOW32
+        else:
+            table = self._ipv6
+        # Bisect to the elementary interval, then try the few gapped wildcards that could beat its winner
+        i = bisect_right(table.starts, number) - 1
+        if table.wildcards:
+            rank = table.ranks[i]
+            for wildcard_rank, mask, value, rule in table.wildcards:
+                if wildcard_rank > rank:
+                    break
+                if number & mask == value:
+                    return rule
+        return table.winners[i]
+
+    @property
+    def pieces(self) -> dict[str, int]:
+        """Size of the compiled form: elementary intervals per family and gapped wildcards (for diagnostics)."""
+        return {"ipv4_intervals": len(self._ipv4.starts), "ipv6_intervals": len(self._ipv6.starts),
+                "wildcards": len(self._ipv4.wildcards) + len(self._ipv6.wildcards)}
 
     def __repr__(self) -> str:
         return f"<CompiledProfile {len(self.rules)} rules>"

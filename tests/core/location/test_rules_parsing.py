@@ -180,6 +180,7 @@ def test_p27_every_error_is_reported_not_only_the_first() -> None:
     ("::ffff:0:0/96", "0.0.0.0/0", 2**32),
     ("::10.0.0.1", "::a00:1", 1),  # IPv4-compatible is not unwrapped (reference §3.2 step 3)
     ("::ffff:0:0/95", "::fffe:0:0/95", 2**33),  # only partly mapped: stays IPv6
+    ("::ffff:ffff:ffff-::1:0:0:0", "::ffff:ffff:ffff-::1:0:0:0", 0x1000000000000 - 0xFFFFFFFFFFFF + 1),
 ], ids=lambda value: value if isinstance(value, str) else None)
 def test_accepted_notations_and_their_canonical_form(text: str, spec: str, size: int) -> None:
     parsed = parse_profile(f"BLOCK {text}")

@@ -52,8 +52,8 @@ def v4_specs(draw: st.DrawFn) -> str:
         return f"{v4(base)}-{v4(end)}"
     if kind == "moodle":
         return f"{v4(base)}-{draw(st.integers(octets[3], 255))}"
-    stars = draw(st.lists(st.booleans(), min_size=4, max_size=4).filter(any))
-    return ".".join("*" if star else str(octet) for star, octet in zip(stars, octets, strict=True))
+    stars = draw(st.integers(1, 15))  # which octets are "*", at least one
+    return ".".join("*" if stars >> i & 1 else str(octet) for i, octet in enumerate(octets))
 
 
 @st.composite
@@ -72,8 +72,8 @@ def v6_specs(draw: st.DrawFn) -> str:
     if kind == "mapped":
         return "::ffff:" + v4(draw(V4)) + draw(st.sampled_from(["", "/128", "/120", "/104", "/96"]))
     groups = [f"{base >> (112 - 16 * i) & 0xFFFF:x}" for i in range(8)]
-    stars = draw(st.lists(st.booleans(), min_size=8, max_size=8).filter(any))
-    pattern = ["*" if star else group for star, group in zip(stars, groups, strict=True)]
+    stars = draw(st.integers(1, 255))
+    pattern = ["*" if stars >> i & 1 else group for i, group in enumerate(groups)]
     zeros = [i for i, group in enumerate(pattern) if group == "0"]
     if zeros and draw(st.booleans()):  # write one zero group (and its zero neighbours) as "::"
         start = end = zeros[0]
@@ -130,11 +130,14 @@ def test_canonical_text_round_trips(text: str) -> None:
 
 @st.composite
 def rule_sets(draw: st.DrawFn) -> list[Rule]:
+    """Up to 40 rules; in some sets line numbers repeat (position then breaks ties, as with merged texts)."""
     rules = []
+    repeat_lines = draw(st.booleans())
     for line in range(1, draw(st.integers(0, 40)) + 1):
         spec, _ = parse_spec(draw(SPECS))
-        rules.append(Rule(draw(st.integers(1, line)), draw(st.sampled_from(Action)), spec.text, spec.size))
-    return rules  # line numbers may repeat: position then breaks ties, as with rules gathered from several texts
+        number = draw(st.integers(1, line)) if repeat_lines else line
+        rules.append(Rule(number, draw(st.sampled_from(Action)), spec.text, spec.size))
+    return rules
 
 
 @st.composite
@@ -159,18 +162,14 @@ def addresses_near(draw: st.DrawFn, rules: list[Rule]) -> list[ipaddress.IPv4Add
 def test_compiled_match_agrees_with_naive_match(data: st.DataObject) -> None:
     rules = data.draw(rule_sets())
     profile = compile_profile(rules)
-    for address in data.draw(addresses_near(rules)):
-        assert profile.match(address) is naive_match(rules, address), address
-
-
-@SETTINGS
-@given(st.data())
-def test_a_rule_flagged_as_never_deciding_never_decides(data: st.DataObject) -> None:
-    rules = [dataclasses.replace(rule, line=line) for line, rule in enumerate(data.draw(rule_sets()), 1)]
-    flagged = {issue.line for issue in lint_rules(rules) if issue.code in ("W102", "W107")}
-    profile = compile_profile(rules)
+    # With distinct lines, also: a rule the linter says never decides (W102, W107) decides none of these
+    lines = [rule.line for rule in rules]
+    flagged = set()
+    if len(set(lines)) == len(lines):
+        flagged = {issue.line for issue in lint_rules(rules) if issue.code in ("W102", "W107")}
     for address in data.draw(addresses_near(rules)):
         rule = profile.match(address)
+        assert rule is naive_match(rules, address), address
         assert rule is None or rule.line not in flagged, (rule, address)
 
 

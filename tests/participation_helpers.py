@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
-from sebframe.core.db.models import ClientConnection, ClientEvent
+from sebframe.core.db.models import ClientConnection, ClientEvent, ConnectionLocation
 from sebframe.core.services import Services
 from tests.seb_client import SebClient, SebWorld
 
@@ -65,3 +65,13 @@ async def connect_participants(services: Services, app: Any, client: httpx.Async
             await session.execute(update(ClientEvent).where(ClientEvent.connection_id == row.id)
                                   .values(server_time_ms=ms(at(event))))
     return Participants(alice_pc, alice_laptop, bob)
+
+
+async def seat(services: Services, seb: SebClient, exam_id: int, room: str, seat_label: str) -> None:
+    """Give the participant a location decision (as the location check stores it for a restricted exam)."""
+    async with services.db.transaction() as session:
+        connection_id = (await session.execute(select(ClientConnection.id).where(
+            ClientConnection.connection_token == seb.connection_token))).scalar_one()
+        session.add(ConnectionLocation(connection_id=connection_id, exam_id=exam_id, status="ALLOWED",
+                                       reason="ALLOW_RULE", address=LAPTOP_ADDRESS, room=room, seat=seat_label,
+                                       rule="1:ALLOW 10.0.0.0/24", decided_ms=ms(T0)))

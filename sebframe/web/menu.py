@@ -9,7 +9,8 @@ from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.hookspecs import hookimpl
 from sebframe.types import MenuItem
 
-SECTIONS = ("Institution", "SEB Configuration", "LMS Setup", "Exam Administration", "Monitoring", "Account")
+SECTIONS = ("Institution", "SEB Configuration", "LMS Setup", "Exam Administration", "Network Locations", "Monitoring",
+            "Account")
 
 
 @hookimpl
@@ -44,6 +45,17 @@ def sebframe_menu_items(actor: Actor) -> Iterator[MenuItem]:
     if actor.scope(Privilege.READ, EntityType.EXAM_TEMPLATE) != Scope.NONE:
         yield MenuItem("Exam Administration", "Exam Templates", "/exam-templates", 30,
                        "Defaults applied when an exam is imported")
+    if actor.scope(Privilege.READ, EntityType.LOCATION) != Scope.NONE:
+        yield MenuItem("Network Locations", "Locations", "/locations", 10,
+                       "Testing centers and computer pools whose networks admit SEB clients")
+        yield MenuItem("Network Locations", "IP Profiles", "/location-profiles", 20,
+                       "ALLOW/BLOCK rules of the networks exams are restricted to")
+        yield MenuItem("Network Locations", "Where Am I?", "/locations/where-am-i", 40,
+                       "The address the server sees for this computer, and its profiles, rules and rooms")
+    if (actor.scope(Privilege.READ, EntityType.CLIENT_EVENT) != Scope.NONE
+            or actor.may(Privilege.WRITE, EntityType.LOCATION, institution_id=actor.institution_id)):
+        yield MenuItem("Network Locations", "Location Audit Log", "/location-audit", 30,
+                       "Location decisions, overrides and profile changes: search and export per exam")
     if actor.scope(Privilege.READ, EntityType.EXAM) != Scope.NONE:
         yield MenuItem("Monitoring", "Running Exams", "/monitoring", 10,
                        "Watch and supervise the SEB clients of running exams")

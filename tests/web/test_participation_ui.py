@@ -18,7 +18,7 @@ from sebframe.core.db.models import Institution
 from sebframe.core.monitoring.participation import CSV_HEADER
 from sebframe.core.services import Services
 from tests.conftest import Factory, sign_in
-from tests.participation_helpers import LAPTOP_ADDRESS, Participants, connect_participants
+from tests.participation_helpers import LAPTOP_ADDRESS, Participants, connect_participants, seat
 from tests.seb_client import SebWorld, seb_world
 
 pytestmark = pytest.mark.anyio
@@ -94,6 +94,21 @@ async def test_csv_download(office: httpx.AsyncClient, world: SebWorld, particip
     assert response.headers["content-disposition"].startswith("attachment;")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     assert rows[0] == list(CSV_HEADER) and len(rows) == 4
+    assert rows[0][5:7] == ["Room", "Seat"] and [row[5:7] for row in rows[1:]] == [["", ""]] * 3
+
+
+async def test_room_and_seat(services: Services, office: httpx.AsyncClient, world: SebWorld,
+                             participants: Participants) -> None:
+    await seat(services, participants.alice_laptop, world.exam_id, "Lab 1", "17")
+    html = (await office.get(f"/exams/{world.exam_id}/participation")).text
+    assert '<th scope="col" title="The room the location check' in html
+    rows = _rows(html)
+    assert '<td class="room">Lab 1</td>' in rows[1] and '<td class="seat">17</td>' in rows[1]
+    assert '<td class="room">—</td>' in rows[0]
+    exported = await office.get(f"/exams/{world.exam_id}/participation.csv")
+    lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"), newline="")))
+    assert [line[4:7] for line in lines[1:]] == [["127.0.0.1", "", ""], [LAPTOP_ADDRESS, "Lab 1", "17"],
+                                                 ["127.0.0.1", "", ""]]
 
 
 async def test_an_unassigned_supporter_does_not_find_it(services: Services, factory: Factory,

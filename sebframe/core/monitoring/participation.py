@@ -1,8 +1,9 @@
 """The participation report of an exam: who connected from which IP address, machine and OS, when, and how
 it ended.
 
-It is the exam office's record of who sat at which computer: the address names the computer, the LMS login
-the person (a pool room's operator asks after damage). One row per SEB connection, as SEB Server shows
+It is the exam office's record of who sat at which computer: the address names the computer (and, for an exam
+with a location restriction, the room and seat of the decision snapshot), the LMS login the person (a pool room's
+operator asks after damage). One row per SEB connection, as SEB Server shows
 them: a student who reconnects has several rows, and each row counts the connections of its user. Rows
 are sorted by user, then first contact. Connection tokens never appear: they are the clients' credentials.
 """
@@ -21,7 +22,7 @@ from sebframe.core.accounts.activity import Activity, record_activity
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import EntityType
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection, ClientEvent
+from sebframe.core.db.models import ClientConnection, ClientEvent, ConnectionLocation
 from sebframe.core.errors import ValidationFailed
 from sebframe.core.exams.access import load_exam
 from sebframe.core.monitoring.csv_export import BOM, csv_text, spreadsheet_cell
@@ -31,8 +32,8 @@ from sebframe.core.session.states import ConnectionStatus
 PARTICIPATION_FILTERS = ("user", "address", "machine", "status")
 PARTICIPATION_SORTS = ("user", "first_contact", "address", "machine", "status")
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-CSV_HEADER = ("User", "LMS User ID", "OS Login", "Machine", "IP Address", "Operating System", "SEB Version",
-              "Status", "First Contact (UTC)", "Last Contact (UTC)", "Connections of User")
+CSV_HEADER = ("User", "LMS User ID", "OS Login", "Machine", "IP Address", "Room", "Seat", "Operating System",
+              "SEB Version", "Status", "First Contact (UTC)", "Last Contact (UTC)", "Connections of User")
 
 _BATCH = 500  # connections per query of the CSV export (and so ids per IN list)
 # A connection's user: the LMS login once the client sent it, else what monitoring shows (OS login, machine).
@@ -66,6 +67,8 @@ class ParticipationRow:
     first_contact: datetime
     last_contact: datetime  # the latest of the last ping, the last event and the last change
     user_connections: int  # connections of the same user in this exam (1 unless they reconnected)
+    room: str = ""  # of the connection's location decision ("" without one)
+    seat: str = ""
 
     @property
     def status_label(self) -> str:
@@ -136,7 +139,8 @@ def _filtered(statement: Select[Any], filters: Mapping[str, str]) -> Select[Any]
 
 async def _rows(session: AsyncSession, exam_id: int, connections: Sequence[ClientConnection]
                 ) -> list[ParticipationRow]:
-    """Report rows of ``connections``: two grouped queries add their last events and their users' counts."""
+    """Report rows of ``connections``: grouped queries add their last events, their users' counts and their
+    rooms and seats (a connection without a location decision has none)."""
     if not connections:
         return []
     ids = [connection.id for connection in connections]
@@ -147,14 +151,19 @@ async def _rows(session: AsyncSession, exam_id: int, connections: Sequence[Clien
     counts: dict[str, int] = {key: count for key, count in await session.execute(
         select(_USER_KEY, func.count()).where(ClientConnection.exam_id == exam_id, _USER_KEY.in_(keys))
         .group_by(_USER_KEY))} if keys else {}
-    return [_row(connection, last_events.get(connection.id), counts) for connection in connections]
+    places: dict[int, tuple[str, str]] = {row.connection_id: (row.room, row.seat) for row in await session.execute(
+        select(ConnectionLocation.connection_id, ConnectionLocation.room, ConnectionLocation.seat)
+        .where(ConnectionLocation.connection_id.in_(ids)))}
+    return [_row(connection, last_events.get(connection.id), counts, places.get(connection.id, ("", "")))
+            for connection in connections]
 
 
 def _user_key(connection: ClientConnection) -> str | None:
     return connection.lms_user_session_id or connection.user_session_id
 
 
-def _row(connection: ClientConnection, last_event_ms: int | None, counts: Mapping[str, int]) -> ParticipationRow:
+def _row(connection: ClientConnection, last_event_ms: int | None, counts: Mapping[str, int],
+         place: tuple[str, str] = ("", "")) -> ParticipationRow:
     key = _user_key(connection)
     last_ms = max(connection.created_ms, connection.changed_ms, connection.last_ping_ms or 0, last_event_ms or 0)
     return ParticipationRow(
@@ -162,7 +171,8 @@ def _row(connection: ClientConnection, last_event_ms: int | None, counts: Mappin
         os_login=connection.seb_client_user_id, machine=connection.seb_machine_name,
         address=connection.client_address, os=connection.seb_os_name, seb_version=connection.seb_version,
         status=ConnectionStatus(connection.status), first_contact=_utc(connection.created_ms),
-        last_contact=_utc(last_ms), user_connections=counts.get(key, 1) if key is not None else 1)
+        last_contact=_utc(last_ms), user_connections=counts.get(key, 1) if key is not None else 1,
+        room=place[0] or "", seat=place[1] or "")
 
 
 def _utc(ms: int) -> datetime:
@@ -170,7 +180,8 @@ def _utc(ms: int) -> datetime:
 
 
 def _csv_values(row: ParticipationRow) -> tuple[str, ...]:
-    texts = (row.user, row.lms_user_id, row.os_login, row.machine, row.address, row.os, row.seb_version)
+    texts = (row.user, row.lms_user_id, row.os_login, row.machine, row.address, row.room, row.seat, row.os,
+             row.seb_version)
     return (*(spreadsheet_cell(text) for text in texts), row.status_label, _iso(row.first_contact),
             _iso(row.last_contact), str(row.user_connections))
 

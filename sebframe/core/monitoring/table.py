@@ -95,11 +95,13 @@ def sort_key(row: TableRow) -> tuple[int, int, int, str]:
     return (0 if flagged else 1, STATUS_ORDER[state.status], -row.weight, state.user_session_id.lower())
 
 
-def table_rows(snapshot: ExamSnapshot, hidden: Collection[StateFilter] = ()) -> list[TableRow]:
-    """The heat-map rows: filtered by the hidden states and sorted."""
+def table_rows(snapshot: ExamSnapshot, hidden: Collection[StateFilter] = (),
+               keep: Collection[int] = ()) -> list[TableRow]:
+    """The heat-map rows: filtered by the hidden states and sorted. Connections in ``keep`` (those refused or
+    flagged by the location check) stay visible whatever their state, like connections with an incident."""
     doubled = duplicates(snapshot.connections)
     rows = [TableRow(state, state.id in doubled) for state in snapshot.connections
-            if not (hidden and is_hidden(state, hidden))]
+            if not (hidden and is_hidden(state, hidden) and state.id not in keep)]
     rows.sort(key=sort_key)
     return rows
 

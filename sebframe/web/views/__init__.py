@@ -12,11 +12,15 @@ from sebframe.web.views import (
     config_templates,
     connection_configs,
     exam_configs,
+    exam_location,
     exam_templates,
     exams,
     institutions,
     lms_lookup,
     lms_setups,
+    location_audit,
+    location_profiles,
+    locations,
     monitoring,
     participation,
     users,
@@ -27,4 +31,5 @@ def routes() -> list[BaseRoute]:
     return [*auth.routes, *institutions.routes, *users.routes, *activity.routes, *connection_configs.routes,
             *certificates.routes, *exam_configs.routes, *config_templates.routes,
             *lms_setups.routes, *lms_lookup.routes, *exams.routes, *exam_templates.routes, *monitoring.routes,
-            *participation.routes, *client_logs.routes]
+            *participation.routes, *client_logs.routes, *locations.routes, *location_profiles.routes,
+            *location_audit.routes, *exam_location.routes]

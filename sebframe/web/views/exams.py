@@ -33,6 +33,7 @@ from sebframe.web.pages import flash, form_fields, redirect, render, require_act
 from sebframe.web.views.activity import to_utc_filter
 from sebframe.web.views.common import current_path, fetch_list, field_errors, list_params, path_id, safe_next
 from sebframe.web.views.config_screens import partial
+from sebframe.web.views.exam_location import card_values
 from sebframe.web.views.exam_parts import (
     CLIENT_CHECK_TEXT_FIELDS,
     EXAM_TYPE_OPTIONS,
@@ -191,6 +192,7 @@ async def view_exam(request: Request) -> Response:
     indicators = await services.exams.indicators.list(actor, exam.id)
     types = services.exams.indicators.types()
     restriction = await services.exams.restriction.details(actor, exam.id)
+    location = await services.locations.policies.policy(actor, exam.id)
     specs = [(row.id, IndicatorSpec.from_row(row)) for row in indicators]
     return await render(request, "exams/view.html", {
         "title": f"Exam {exam.name}", "d": details, "exam": exam, "attached": attached,
@@ -202,6 +204,7 @@ async def view_exam(request: Request) -> Response:
         "running": exam.status == ExamStatus.RUNNING, "here": current_path(request),
         "may_attach": details.may_write and attached is None, "may_create_config": actor.may(
             Privilege.WRITE, EntityType.EXAM_CONFIGURATION, institution_id=actor.institution_id),
+        **card_values(location, details),
     })
 
 

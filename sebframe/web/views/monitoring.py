@@ -24,7 +24,7 @@ from sebframe.core.monitoring.table import MISSING, SearchQuery, parse_hidden, s
 from sebframe.core.paging import ListParams
 from sebframe.core.session.states import ConnectionStatus
 from sebframe.web.pages import SESSION_STAMP, SESSION_USER, render, require_actor, services_of
-from sebframe.web.views import monitoring_actions, monitoring_connection
+from sebframe.web.views import monitoring_actions, monitoring_connection, monitoring_location
 from sebframe.web.views.activity import to_utc_filter
 from sebframe.web.views.common import current_path, fetch_list, list_params, path_id
 from sebframe.web.views.monitoring_table import TableContext, TableFragments, row_view, sse_event
@@ -74,25 +74,32 @@ async def running_exams(request: Request) -> Response:
 # -- the exam's heat map -----------------------------------------------------------------------------
 
 
-async def _table_context(request: Request, actor: Actor, exam_id: int) -> tuple[Any, TableContext]:
+async def _table_context(request: Request, actor: Actor, exam_id: int, *, location: bool = False
+                         ) -> tuple[Any, TableContext]:
+    """``location``: the exam has a location restriction (the Location column and the lane)."""
     details = await services_of(request).exams.details(actor, exam_id)  # NotFound for exams not visible
     hidden = parse_hidden(request.query_params.getlist("hide"))
     context = TableContext(exam_id=details.exam.id, hidden=hidden,
                            checks_signature_key=details.exam.signature_key_check_enabled,
-                           may_supervise=details.may_modify)
+                           may_supervise=details.may_modify, location=location)
     return details, context
 
 
 async def exam_monitoring(request: Request) -> Response:
     actor = await require_actor(request)
-    details, context = await _table_context(request, actor, path_id(request))
-    snapshot = await services_of(request).monitoring.snapshot(actor, context.exam_id)
+    services = services_of(request)
+    exam_id = path_id(request)
+    restriction = await monitoring_location.location_restriction(services, exam_id)
+    details, context = await _table_context(request, actor, exam_id, location=restriction is not None)
+    snapshot = await services.monitoring.snapshot(actor, context.exam_id)
+    seats = await services.locations.gate.seats(context.exam_id) if context.location else None
+    lane = await monitoring_location.lane_values(request, actor, details) if context.location else {}
     fragments = TableFragments(request.app.state.templates.env, context)
     active = sum(1 for state in snapshot.connections if state.status.client_active)
     return await render(request, "monitoring/exam.html", {
-        "title": f"Monitoring {details.exam.name}", "d": details, "exam": details.exam, "ctx": context,
-        "snapshot": snapshot, "rows_html": fragments.render_rows(snapshot), **fragments.values(snapshot),
-        "active": active, "here": current_path(request),
+        **lane, "title": f"Monitoring {details.exam.name}", "d": details, "exam": details.exam, "ctx": context,
+        "snapshot": snapshot, "rows_html": fragments.render_rows(snapshot, seats), **fragments.values(snapshot),
+        "active": active, "here": current_path(request), "back": context.page_url,
         "search_status_options": SEARCH_STATUS_OPTIONS, "search_sort_options": SEARCH_SORT_OPTIONS,
     })
 
@@ -100,10 +107,13 @@ async def exam_monitoring(request: Request) -> Response:
 async def exam_stream(request: Request) -> Response:
     """Server-sent events for the exam page: ``rows`` (the table body) and ``filters`` (the switches with their
     counts), each sent when it changed, checked every second. Each tick reads the database in its own short
-    session; the stream ends when the client goes away or the user is signed out."""
+    session; the stream ends when the client goes away or the user is signed out. ``location=1`` (the page's
+    stream URL says so): the rows have the Location column, from the location check's seats."""
     actor = await require_actor(request)
     services = services_of(request)
-    _, context = await _table_context(request, actor, path_id(request))
+    _, context = await _table_context(request, actor, path_id(request),
+                                      location=request.query_params.get("location") == "1")
+    gate = services.locations.gate
     fragments = TableFragments(request.app.state.templates.env, context)
     user_id, stamp = request.session.get(SESSION_USER), request.session.get(SESSION_STAMP)
 
@@ -124,7 +134,8 @@ async def exam_stream(request: Request) -> Response:
                                                               max_age_ms=int(TICK_SECONDS * 900))
             except NotFound:
                 return  # the exam was deleted, or the user no longer supports it
-            for name, html in (("rows", fragments.render_rows(snapshot)),
+            seats = await gate.seats(context.exam_id) if context.location else None
+            for name, html in (("rows", fragments.render_rows(snapshot, seats)),
                                ("filters", fragments.render_filters(snapshot))):
                 if sent.get(name) != html:
                     sent[name] = html
@@ -176,4 +187,5 @@ routes = [
     Route("/monitoring/{id:int}/search", search_connections),
     *monitoring_actions.routes,
     *monitoring_connection.routes,
+    *monitoring_location.routes,
 ]

@@ -1,5 +1,6 @@
 """The detail view of one SEB connection: its attributes, status and flags, indicator values, pending
-notifications, its events (newest first, paged) and the same instructions as the exam page."""
+notifications, its location decision (exams with a location restriction), its events (newest first, paged) and
+the same instructions as the exam page."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sebframe.core.errors import NotFound
 from sebframe.core.monitoring.table import TableRow
 from sebframe.web.pages import render, require_actor, services_of
 from sebframe.web.views.common import current_path, path_id
+from sebframe.web.views.monitoring_location import connection_location
 from sebframe.web.views.monitoring_table import notification_label, row_view, status_text
 
 TOKEN_SHOWN = 8  # the connection token is the client's credential: only its start is shown
@@ -69,6 +71,7 @@ async def connection_detail(request: Request) -> Response:
     except ValueError:
         page_number = 1
     record = await services.connection_log.record(actor, exam_id, connection_id, page=page_number)
+    location = await connection_location(request, actor, details.exam, connection_id)
     checks = details.exam.signature_key_check_enabled
     status, status_mark = status_text(state, checks)
     # Canceling applies to closed connections and missing ones (the service checks again).
@@ -86,6 +89,7 @@ async def connection_detail(request: Request) -> Response:
         "last_ping_at": as_time(state.last_ping_ms), "events": [event_row(event) for event in record.events.items],
         "page": record.events, "may_supervise": details.may_modify, "cancelable": cancelable,
         "notification_label": notification_label, "here": here, "back": f"/monitoring/{details.exam.id}",
+        "location": location,
     })
 
 

@@ -3,15 +3,21 @@ exam with 5,000 connections sends all its rows every second. Every value from a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from sebframe.core.location.gate import S, Seat
 from sebframe.core.monitoring.cells import Cell
 from sebframe.core.monitoring.live import Notification
 
 DEFAULT_BACKGROUND = "ffffff"  # the table's own background: no style needed
+# The location status in words, after the room (an admitted connection shows only its room and seat).
+LOCATION_NOTES = {S.BLOCKED: "blocked", S.VIOLATION: "moved outside", S.WOULD_BLOCK: "would be blocked",
+                  S.OVERRIDDEN: "override", S.EXCEPTION: "exception"}
+LOCATION_MARKS = {S.BLOCKED: "denied", S.VIOLATION: "denied", S.WOULD_BLOCK: "warn"}
+NO_LOCATION = '<td class="location"></td>'
 
 
 @dataclass(slots=True)  # not frozen: built for every connection every second, and frozen costs 5x
@@ -36,6 +42,26 @@ def cell_html(cell: Cell) -> str:
     return f'<td class="cell{dark}" style="background:#{cell.color}">{escape(cell.text)}</td>'
 
 
+def location_html(seat: Seat | None) -> str:
+    """The Location cell: room and seat; a refused or violating connection marked (red; amber: log-only trial).
+    Written for every seated connection every second: the common case (admitted by a rule) comes first."""
+    if seat is None:
+        return NO_LOCATION
+    room, place = seat.room, seat.seat
+    label = (f"{room}, seat {place}" if room else f"seat {place}") if place else room
+    status = seat.status
+    if status == S.ALLOWED:
+        return f'<td class="location">{escape(label)}</td>'
+    note = LOCATION_NOTES.get(status, "")
+    mark = LOCATION_MARKS.get(status)
+    if mark and not label:
+        label = "unknown network"
+    text = f"{label} ({note})" if note and label else note or label
+    if mark:
+        return f'<td class="location {mark}" title="Location check: {status}">{escape(text)}</td>'
+    return f'<td class="location">{escape(text)}</td>'
+
+
 def notes_html(notifications: Sequence[Notification], base: str, back: str, may_confirm: bool,
                label: Callable[[Notification], str]) -> str:
     """The pending notifications under the name: the bell, what it is, and a confirm button."""
@@ -51,9 +77,10 @@ def notes_html(notifications: Sequence[Notification], base: str, back: str, may_
 
 
 def rows_html(rows: Sequence[RowView], *, exam_id: int, back: str, may_confirm: bool, columns: int, total: int,
-              label: Callable[[Notification], str]) -> Markup:
-    """One ``<tr>`` per row, keyed by the connection id for the page's
-    script, or a single explaining row when there are none."""
+              label: Callable[[Notification], str], seats: Mapping[int, Seat] | None = None) -> Markup:
+    """One ``<tr>`` per row, keyed by the connection id for the page's script, or a single explaining row when
+    there are none. ``seats``: the exam has a location restriction, each row gets its Location cell (None: no
+    such column)."""
     if not rows:
         text = "No SEB client is connected yet." if not total else "All connections are hidden by the state filters."
         return Markup(f'<tr class="empty"><td colspan="{columns}">{text}</td></tr>')
@@ -70,10 +97,11 @@ def rows_html(rows: Sequence[RowView], *, exam_id: int, back: str, may_confirm: 
                 html = cells[id(cell)] = cell_html(cell)
             row_cells.append(html)
         notes = notes_html(row.notifications, base, back_field, may_confirm, label) if row.notifications else ""
+        place = location_html(seats.get(row.id)) if seats is not None else ""
         lines.append(
             f'<tr data-key="{row.id}"><td class="pick"><input type="checkbox" name="connection" '
             f'value="{row.id}" form="selection" aria-label="Select {name}"></td>'
             f'<td class="name {row.name_mark}"><a href="{base}/connections/{row.id}">{name}</a>{notes}</td>'
             f'<td class="info {row.info_mark}">{escape(row.info)}</td>'
-            f'<td class="status {row.status_mark}">{escape(row.status)}</td>{"".join(row_cells)}</tr>')
+            f'<td class="status {row.status_mark}">{escape(row.status)}</td>{place}{"".join(row_cells)}</tr>')
     return Markup("\n".join(lines))

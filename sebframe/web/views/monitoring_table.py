@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment
 from markupsafe import Markup
 
+from sebframe.core.location.gate import Seat
 from sebframe.core.monitoring.cells import Cell
 from sebframe.core.monitoring.live import ConnectionState, ExamSnapshot, Notification
 from sebframe.core.monitoring.table import StateFilter, TableRow, table_rows
@@ -31,6 +32,9 @@ class TableContext:
     hidden: frozenset[StateFilter]
     checks_signature_key: bool  # the exam checks app signature keys: "not yet granted" is amber
     may_supervise: bool
+    # The exam has a location restriction: a Location column, and the "Blocked: location" lane. Decided when the
+    # page is rendered; its stream URL carries the decision, so the stream's rows match the page's header.
+    location: bool = False
 
     @property
     def page_url(self) -> str:
@@ -38,7 +42,7 @@ class TableContext:
 
     @property
     def stream_url(self) -> str:
-        query = hidden_query(self.hidden)
+        query = "&".join(part for part in (hidden_query(self.hidden), "location=1" if self.location else "") if part)
         return f"/monitoring/{self.exam_id}/stream" + (f"?{query}" if query else "")
 
 
@@ -96,12 +100,21 @@ class TableFragments:
         self.context = context
         self._filters = env.get_template("monitoring/_filters.html")
 
-    def render_rows(self, snapshot: ExamSnapshot) -> Markup:
+    def render_rows(self, snapshot: ExamSnapshot, seats: Mapping[int, Seat] | None = None) -> Markup:
+        """The table body; ``seats`` (``LocationGate.seats``) fill the Location column of a restricted exam, and
+        its refused or violating connections stay visible whatever the state filters hide."""
         checks = self.context.checks_signature_key
-        views = [row_view(row, checks) for row in table_rows(snapshot, self.context.hidden)]
+        located = self.context.location
+        if located and seats is None:
+            seats = {}
+        keep: Collection[int] = ()
+        if located and seats and self.context.hidden:
+            keep = frozenset(key for key, seat in seats.items() if seat.flagged)
+        views = [row_view(row, checks) for row in table_rows(snapshot, self.context.hidden, keep)]
         return rows_html(views, exam_id=self.context.exam_id, back=self.context.page_url,
-                         may_confirm=self.context.may_supervise, columns=4 + len(snapshot.indicators),
-                         total=len(snapshot.connections), label=notification_label)
+                         may_confirm=self.context.may_supervise,
+                         columns=4 + located + len(snapshot.indicators), total=len(snapshot.connections),
+                         label=notification_label, seats=seats if located else None)
 
     def render_filters(self, snapshot: ExamSnapshot) -> str:
         return self._filters.render(self.values(snapshot))

@@ -19,7 +19,7 @@ from sebframe.core.monitoring.participation import CSV_HEADER, PARTICIPATION_FIL
 from sebframe.core.services import Services
 from tests.api.admin.helpers import Api, error_of
 from tests.conftest import Factory
-from tests.participation_helpers import LAPTOP_ADDRESS, Participants, connect_participants
+from tests.participation_helpers import LAPTOP_ADDRESS, Participants, connect_participants, seat
 from tests.seb_client import SebWorld, seb_world
 
 pytestmark = pytest.mark.anyio
@@ -32,7 +32,9 @@ async def world(services: Services, tmp_path: Path) -> SebWorld:
 
 @pytest.fixture
 async def participants(services: Services, app: Any, client: httpx.AsyncClient, world: SebWorld) -> Participants:
-    return await connect_participants(services, app, client, world)
+    participants = await connect_participants(services, app, client, world)
+    await seat(services, participants.alice_laptop, world.exam_id, "Lab 1", "17")
+    return participants
 
 
 async def _api(factory: Factory, client: httpx.AsyncClient, username: str) -> Api:
@@ -56,6 +58,7 @@ async def test_pages_of_rows(factory: Factory, client: httpx.AsyncClient, world:
     assert [(row.user, row.client_address, row.status, row.status_label, row.user_connections) for row in rows] == [
         ("alice", "127.0.0.1", "CLOSED", "Closed", 2), ("alice", LAPTOP_ADDRESS, "ACTIVE", "Active", 2),
         ("bob", "127.0.0.1", "ACTIVE", "Active", 1)]
+    assert [(row.room, row.seat) for row in rows] == [("", ""), ("Lab 1", "17"), ("", "")]  # who sat where
     assert body["items"][0]["first_contact"] == "2026-01-05T08:00:00Z"
     assert body["items"][2]["last_contact"] == "2026-01-05T09:20:00Z"
     assert not any(token in str(body) for token in participants.tokens)
@@ -84,9 +87,9 @@ async def test_csv_file(factory: Factory, client: httpx.AsyncClient, world: SebW
     assert response.headers["cache-control"] == "no-store"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     assert rows[0] == list(CSV_HEADER)
-    assert [(row[0], row[4], row[7], row[-1]) for row in rows[1:]] == [
-        ("alice", "127.0.0.1", "Closed", "2"), ("alice", LAPTOP_ADDRESS, "Active", "2"), ("bob", "127.0.0.1", "Active",
-                                                                                        "1")]
+    assert [(row[0], row[4], row[5], row[6], row[9], row[-1]) for row in rows[1:]] == [
+        ("alice", "127.0.0.1", "", "", "Closed", "2"), ("alice", LAPTOP_ADDRESS, "Lab 1", "17", "Active", "2"),
+        ("bob", "127.0.0.1", "", "", "Active", "1")]
     assert not any(token in response.text for token in participants.tokens)
 
 

@@ -23,7 +23,7 @@ from sebframe.core.paging import ListParams
 from sebframe.core.services import Services
 from sebframe.core.session.states import ConnectionStatus
 from tests.conftest import Factory
-from tests.participation_helpers import LAPTOP_ADDRESS, Participants, at, connect_participants
+from tests.participation_helpers import LAPTOP_ADDRESS, Participants, at, connect_participants, seat
 from tests.seb_client import WINDOWS_OS, WINDOWS_VERSION, SebClient, SebWorld, seb_world
 
 pytestmark = pytest.mark.anyio
@@ -132,11 +132,11 @@ async def test_csv_export(services: Services, world: SebWorld, participants: Par
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows[0] == list(CSV_HEADER)
     assert rows[1:] == [
-        ["alice", "alice", "alice", "PC-alice", "127.0.0.1", WINDOWS_OS, WINDOWS_VERSION, "Closed",
+        ["alice", "alice", "alice", "PC-alice", "127.0.0.1", "", "", WINDOWS_OS, WINDOWS_VERSION, "Closed",
          "2026-01-05T08:00:00Z", "2026-01-05T08:05:00Z", "2"],
-        ["alice", "alice", "alice-laptop", "PC-alice-laptop", LAPTOP_ADDRESS, WINDOWS_OS, WINDOWS_VERSION, "Active",
-         "2026-01-05T08:10:00Z", "2026-01-05T09:10:00Z", "2"],
-        ["bob", "bob", "'=HYPERLINK(\"http://evil\")", 'PC "17", Room B\nfloor 2', "127.0.0.1", WINDOWS_OS,
+        ["alice", "alice", "alice-laptop", "PC-alice-laptop", LAPTOP_ADDRESS, "", "", WINDOWS_OS, WINDOWS_VERSION,
+         "Active", "2026-01-05T08:10:00Z", "2026-01-05T09:10:00Z", "2"],
+        ["bob", "bob", "'=HYPERLINK(\"http://evil\")", 'PC "17", Room B\nfloor 2', "127.0.0.1", "", "", WINDOWS_OS,
          WINDOWS_VERSION, "Active", "2026-01-05T08:02:00Z", "2026-01-05T09:20:00Z", "1"],
     ]
     assert '"PC ""17"", Room B\nfloor 2"' in text  # quoted by the csv module
@@ -145,6 +145,22 @@ async def test_csv_export(services: Services, world: SebWorld, participants: Par
                   ).scalar_one()
     assert (logged.username, logged.entity_type, logged.entity_id) == ("demo-exam-admin", "EXAM", str(world.exam_id))
     assert "participation" in logged.message
+
+
+async def test_room_and_seat_of_the_location_decision(services: Services, world: SebWorld,
+                                                      participants: Participants) -> None:
+    """Who sat where: a connection with a location decision has its room and seat; the others none."""
+    await seat(services, participants.alice_laptop, world.exam_id, "Lab 1", "=17")
+    await seat(services, participants.bob, world.exam_id, "Lab 2", "")
+    exam_admin = await _demo_actor(services, "demo-exam-admin")
+    rows = await _report(services, exam_admin, world.exam_id)
+    assert [(row.user, row.room, row.seat) for row in rows] == [("alice", "", ""), ("alice", "Lab 1", "=17"),
+                                                                ("bob", "Lab 2", "")]
+    lines = list(csv.reader(io.StringIO((await _csv(services, exam_admin, world.exam_id)).decode("utf-8-sig"),
+                                        newline="")))
+    assert lines[0][4:7] == ["IP Address", "Room", "Seat"]
+    assert [line[4:7] for line in lines[1:]] == [["127.0.0.1", "", ""], [LAPTOP_ADDRESS, "Lab 1", "'=17"],
+                                                 ["127.0.0.1", "Lab 2", ""]]  # a formula is not run
 
 
 async def test_csv_export_in_batches(services: Services, world: SebWorld, participants: Participants,

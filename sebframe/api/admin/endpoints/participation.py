@@ -42,6 +42,8 @@ class ParticipationOut(BaseModel):
     os_login: str | None = Field(description="the operating system account SEB ran in")
     machine: str | None
     client_address: str | None = Field(description="the IP address the server saw")
+    room: str = Field(description="the room of the connection's location decision (empty without one)")
+    seat: str = Field(description="the seat label of the connection's location decision (empty without one)")
     os: str | None
     seb_version: str | None
     status: str = Field(description="CONNECTION_REQUESTED, READY, ACTIVE, CLOSED or DISABLED (canceled)")
@@ -53,8 +55,9 @@ class ParticipationOut(BaseModel):
     @classmethod
     def of(cls, row: ParticipationRow) -> ParticipationOut:
         return cls(connection_id=row.connection_id, user=row.user, lms_user_id=row.lms_user_id,
-                   os_login=row.os_login, machine=row.machine, client_address=row.address, os=row.os,
-                   seb_version=row.seb_version, status=row.status.value, status_label=row.status_label,
+                   os_login=row.os_login, machine=row.machine, client_address=row.address, room=row.room,
+                   seat=row.seat, os=row.os, seb_version=row.seb_version, status=row.status.value,
+                   status_label=row.status_label,
                    first_contact=row.first_contact, last_contact=row.last_contact,
                    user_connections=row.user_connections)
 

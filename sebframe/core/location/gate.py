@@ -17,6 +17,7 @@ changes invalidate at once. Decisions are written with their audit records in on
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -122,6 +123,8 @@ class LocationGate:
         self.clock = clock
         self._cache: dict[int, tuple[float, ExamRestriction | None]] = {}
         self._seats: dict[int, tuple[float, dict[int, Seat]]] = {}
+        self._loading: dict[int, asyncio.Future[ExamRestriction | None]] = {}
+        self._invalidations = 0
 
     # -- the plugin side -----------------------------------------------------------------------------
 
@@ -132,10 +135,14 @@ class LocationGate:
     # -- restrictions --------------------------------------------------------------------------------
 
     def invalidate(self, exam_id: int | None = None) -> None:
+        """Forget the exam's restriction (all when None); a load already under way is not kept."""
+        self._invalidations += 1
         if exam_id is None:
             self._cache.clear()
+            self._loading.clear()
         else:
             self._cache.pop(exam_id, None)
+            self._loading.pop(exam_id, None)
 
     async def restriction(self, exam_id: int) -> ExamRestriction | None:
         """The exam's restriction as of at most a second ago; None when the exam does not exist."""
@@ -143,9 +150,21 @@ class LocationGate:
         cached = self._cache.get(exam_id)
         if cached is not None and now - cached[0] < RESTRICTION_TTL_SECONDS:
             return cached[1]
+        # One load per exam at a time: hundreds of handshakes arrive together when the second runs out.
+        loading = self._loading.get(exam_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._reload(exam_id, now))
+            self._loading[exam_id] = loading
+            loading.add_done_callback(lambda done: self._loading.pop(exam_id, None)
+                                      if self._loading.get(exam_id) is done else None)
+        return await asyncio.shield(loading)
+
+    async def _reload(self, exam_id: int, now: float) -> ExamRestriction | None:
+        invalidations = self._invalidations
         async with self.db.read() as session:
             restriction = await self._load(session, exam_id)
-        self._cache[exam_id] = (now, restriction)
+        if invalidations == self._invalidations:  # else it may predate a change: the next caller reloads
+            self._cache[exam_id] = (now, restriction)
         return restriction
 
     async def _load(self, session: AsyncSession, exam_id: int) -> ExamRestriction | None:

@@ -24,6 +24,7 @@ from sebframe.core.accounts.auth import actor_of
 from sebframe.core.accounts.passwords import hash_password
 from sebframe.core.accounts.roles import Role
 from sebframe.core.db.models import ClientConnection, Institution, LocationOverride, UserAccount
+from sebframe.core.location.audit_format import parse_line
 from sebframe.core.location.schemas import PolicyInput, PolicyMode, ProfileInput
 from sebframe.core.services import Services
 from sebframe.settings import Settings
@@ -284,3 +285,43 @@ async def test_who_may_see_and_allow(center: Center, factory: Factory) -> None:
     await sign_in(center.client, "uzh-admin")
     assert (await center.client.post(center.url + f"/location/overrides/{override.id}/revoke")).status_code == 404
 
+
+
+async def test_the_whole_story_in_monitoring_and_the_audit_export(center: Center) -> None:
+    """Issue #7's end-to-end case through the Exam API: a client from an allowed room connects, one from
+    outside is refused without an exam configuration, a proctor's override lets it in, a later move is
+    logged as code 37; monitoring and the exam's audit export show all of it."""
+    inside_http, inside = center.seb_at(ROOM_A + "7", "pool-7")
+    outside_http, outside = center.seb_at(OUTSIDE, "laptop")
+    async with inside_http, outside_http:
+        await inside.connect(user="bob")
+        code = await center.blocked(outside, "olga")
+        config = await outside.exam_config(center.world.exam_id)
+        assert config.status_code == 403 and b"<plist" not in config.content
+        await sign_in(center.client, "demo-supporter")
+        allowed = await center.client.post(center.url + "/location/allow", headers=HX, data={
+            "connection_id": str(await center.connection_id(outside)), "scope": "CONNECTION",
+            "reason": f"approval code {code} read out, ID checked", "expires_at": ""})
+        assert allowed.status_code == 200, allowed.text
+        assert (await outside.select_exam(center.world.exam_id, "olga")).status_code == 200
+        assert (await outside.exam_config()).status_code == 200
+        assert (await outside.establish()).status_code == 200
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=center.app, client=("198.51.100.9", 1)),
+                                     base_url="http://testserver") as moved_http:
+            outside.http = moved_http
+            assert (await outside.ping()).status_code in (200, 204)
+            await center.services.sessions.runtime.settle()
+        center.a_second_later()
+        page = (await center.client.get(center.url)).text
+    assert re.search(r'<td class="location[^"]*"[^>]*>Room A, seat 7</td>', row_of(page, "bob"))
+    assert re.search(r'<td class="location denied"[^>]*>unknown network \(moved outside\)</td>', row_of(page, "olga"))
+    await sign_in(center.client, "demo-exam-admin")
+    export = await center.client.get("/location-audit/export",
+                                     params={"exam_id": center.world.exam_id, "format": "log"})
+    assert export.status_code == 200
+    lines = [parse_line(line) for line in export.text.splitlines()]
+    story = [(line["evt_code"], line["src_ip"]) for line in lines if line["evt_code"] in ("1001", "36", "38", "37")]
+    assert story[0] == ("1001", ROOM_A + "7")
+    assert ("36", OUTSIDE) in story and story.index(("36", OUTSIDE)) < [code for code, _ in story].index("38")
+    assert story[-1] == ("37", "198.51.100.9")
+    assert all(outside.connection_token not in line for line in export.text.splitlines())

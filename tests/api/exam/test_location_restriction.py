@@ -15,12 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.auth import actor_of
 from sebframe.core.bootstrap import demo_accounts
-from sebframe.core.db.models import ClientEvent, ConnectionLocation, LocationAuditRecord
+from sebframe.core.db.models import ClientEvent, ConnectionLocation, Exam, LocationAuditRecord
+from sebframe.core.errors import NotFound, ValidationFailed
 from sebframe.core.location.audit_format import parse_line
 from sebframe.core.location.profiles import LocationProfileService
 from sebframe.core.location.schemas import (
@@ -299,7 +300,6 @@ async def test_override_refused_without_reason_or_for_another_exams_connection(c
                                                                                services: Services) -> None:
     with pytest.raises(ValueError):
         OverrideInput(connection_id=1, reason="   ")
-    from sebframe.core.errors import NotFound
     with pytest.raises(NotFound):
         await services.locations.overrides.grant(center.supporter, center.world.exam_id,
                                                  OverrideInput(connection_id=999_999, reason="typo"))
@@ -377,3 +377,32 @@ async def test_profiles_overlapping_a_trusted_proxy_are_reported(center: Center,
         found = await linting.trusted_proxy_overlaps()
     assert [profile.name for profile, _ in found] == ["Lab building"]
     assert "overlaps a trusted proxy" in caplog.text
+
+
+async def test_flapping_addresses_make_one_violation_record_with_a_counter(center: Center,
+                                                                          services: Services) -> None:
+    """Reference H9: a NAT pool or multipath flips the address every few seconds."""
+    async with center.seat("10.1.2.17") as client:
+        assert (await _handshake(client))["put"] == 200
+        for address in ("8.8.8.8", "8.8.4.4", "8.8.8.8", "8.8.4.4"):
+            async with _http(center.app, address) as http:
+                client.http = http
+                assert (await client.ping()).status_code in (200, 204)
+                await services.sessions.runtime.settle()
+        connection_id = await _connection_id(services, client)
+    assert len(await _audit(services, 37)) == 1
+    assert (await _snapshot(services, connection_id)).violations == 4
+
+
+async def test_no_override_after_the_exam_ended(center: Center, services: Services) -> None:
+    """Reference O7."""
+    async with center.seat("198.51.100.7", "hugo") as hugo:
+        assert (await _handshake(hugo, "hugo"))["patch"] == 403
+        connection_id = await _connection_id(services, hugo)
+    async with services.db.transaction() as session:
+        await session.execute(update(Exam).where(Exam.id == center.world.exam_id)
+                              .values(end_time=datetime.now(UTC) - timedelta(minutes=1)))
+    with pytest.raises(ValidationFailed, match="ended"):
+        await services.locations.overrides.grant(center.supporter, center.world.exam_id,
+                                                 OverrideInput(connection_id=connection_id, reason="too late"))
+    assert await _audit(services, 38) == []

@@ -20,6 +20,7 @@ from sebframe.api.location_check import create_location_check_api
 from sebframe.core.services import Services
 from sebframe.settings import Settings
 from sebframe.web import STATIC_DIR, create_web_app
+from sebframe.web.templating import compile_templates
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         services.exams.refresher.start()  # exam data from the LMSs, status and SEB restriction lifecycle
         # Indicator values of running exams kept current, so a supervisor's first view needs no history fold.
         warming = asyncio.create_task(services.monitoring.warm_forever(), name="sebframe-monitoring-warm")
+        compiling = asyncio.create_task(compile_templates(web.state.templates.env), name="sebframe-templates")
         try:
             yield
         finally:
             warming.cancel()
+            compiling.cancel()
             await services.close()
 
+    web = create_web_app(services)
     plugin_routes: list[BaseRoute] = [route for _, route in services.plugins.collect("sebframe_routes")
                                       if isinstance(route, BaseRoute)]
     app = Starlette(
@@ -72,7 +76,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             Mount("/admin-api/v1", app=create_admin_api(services), name="admin-api"),
             Mount("/api/v1", app=create_location_check_api(services), name="public-api"),
             *plugin_routes,
-            Mount("/", app=create_web_app(services), name="web"),
+            Mount("/", app=web, name="web"),
         ],
         lifespan=lifespan,
     )

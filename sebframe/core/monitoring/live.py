@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db import Database
@@ -137,24 +138,28 @@ class MonitoringService:
             shared = self._shared.get(exam.id)
             if connection_id is None and shared is not None and now - shared.taken_ms <= max_age_ms:
                 return shared
-            only = (ClientConnection.id == connection_id,) if connection_id is not None else ()
-            rows = (await (await session.connection()).execute(select(  # Core rows: no ORM loading
-                ClientConnection.id, ClientConnection.connection_token, ClientConnection.user_session_id,
-                ClientConnection.client_address, ClientConnection.seb_os_name, ClientConnection.seb_version,
-                ClientConnection.seb_machine_name, ClientConnection.status, ClientConnection.last_ping_ms,
-                ClientConnection.created_ms, ClientConnection.security_check_granted,
-                ClientConnection.client_version_granted).where(ClientConnection.exam_id == exam.id, *only)
-                .order_by(ClientConnection.id))).all()
-            notifications: dict[int, list[Notification]] = {}
-            for row in (await session.execute(
-                    select(ClientNotification).join(ClientConnection,
-                                                    ClientConnection.id == ClientNotification.connection_id)
-                    .where(ClientConnection.exam_id == exam.id, ClientNotification.confirmed_ms.is_(None), *only)
-                    .order_by(ClientNotification.id))).scalars():
-                notifications.setdefault(row.connection_id, []).append(
-                    Notification(row.id, row.notification_type, row.text, row.value))
-            running = self.runtime.running.get(exam.id)
-            fold = await self._fold(session, running) if running is not None else None
+            return await self._take(session, exam.id, exam.name, connection_id, now)
+
+    async def _take(self, session: AsyncSession, exam_id: int, exam_name: str, connection_id: int | None,
+                    now: int) -> ExamSnapshot:
+        only = (ClientConnection.id == connection_id,) if connection_id is not None else ()
+        rows = (await (await session.connection()).execute(select(  # Core rows: no ORM loading
+            ClientConnection.id, ClientConnection.connection_token, ClientConnection.user_session_id,
+            ClientConnection.client_address, ClientConnection.seb_os_name, ClientConnection.seb_version,
+            ClientConnection.seb_machine_name, ClientConnection.status, ClientConnection.last_ping_ms,
+            ClientConnection.created_ms, ClientConnection.security_check_granted,
+            ClientConnection.client_version_granted).where(ClientConnection.exam_id == exam_id, *only)
+            .order_by(ClientConnection.id))).all()
+        notifications: dict[int, list[Notification]] = {}
+        for row in (await session.execute(
+                select(ClientNotification).join(ClientConnection,
+                                                ClientConnection.id == ClientNotification.connection_id)
+                .where(ClientConnection.exam_id == exam_id, ClientNotification.confirmed_ms.is_(None), *only)
+                .order_by(ClientNotification.id))).scalars():
+            notifications.setdefault(row.connection_id, []).append(
+                Notification(row.id, row.notification_type, row.text, row.value))
+        running = self.runtime.running.get(exam_id)
+        fold = await self._fold(session, running) if running is not None else None
         indicators = running.indicators if running is not None else ()
         states = []
         shared: dict[tuple[int, float, bool], Cell] = {}  # cells are immutable: equal values share one
@@ -164,7 +169,7 @@ class MonitoringService:
             status = _STATUSES[row.status]
             last_ping = self.runtime.last_ping(row.connection_token, row.last_ping_ms)
             active = status in ACTIVE_STATES
-            missing = self.runtime.is_missing(exam.id, row.status, last_ping, row.created_ms, now)
+            missing = self.runtime.is_missing(exam_id, row.status, last_ping, row.created_ms, now)
             values = folded.get(row.id, initial)
             cells = tuple([self._cell(shared, index, indicator, values[index], last_ping, now, active)
                            for index, indicator in enumerate(indicators)])
@@ -175,9 +180,9 @@ class MonitoringService:
                 notifications=tuple(notifications.get(row.id, ())),
                 security_check_granted=row.security_check_granted,
                 client_version_granted=row.client_version_granted, last_ping_ms=last_ping, cells=cells))
-        snapshot = ExamSnapshot(exam.id, exam.name, running is not None, indicators, tuple(states), now)
+        snapshot = ExamSnapshot(exam_id, exam_name, running is not None, indicators, tuple(states), now)
         if connection_id is None:
-            self._shared[exam.id] = snapshot
+            self._shared[exam_id] = snapshot
         return snapshot
 
     @staticmethod
@@ -226,10 +231,15 @@ class MonitoringService:
         return fold
 
     async def warm(self) -> None:
-        """Bring the folds of all running exams up to date (the app runs this in the background)."""
+        """Bring the folds of all running exams up to date (the app runs this in the background). An exam seen
+        for the first time also gets one snapshot: the first takes a third longer (cold statement and database
+        caches), and that should not be a supervisor's first view."""
         for running in list(self.runtime.running.values()):
             async with self.db.read() as session:
-                await self._fold(session, running)
+                if running.id in self._folds:
+                    await self._fold(session, running)
+                else:
+                    await self._take(session, running.id, running.name, None, now_ms())
 
     async def warm_forever(self, interval: float = WARM_SECONDS) -> None:
         while True:

@@ -86,6 +86,7 @@ async def _table_context(request: Request, actor: Actor, exam_id: int, *, locati
 
 
 async def exam_monitoring(request: Request) -> Response:
+    started = time.perf_counter()
     actor = await require_actor(request)
     services = services_of(request)
     exam_id = path_id(request)
@@ -96,12 +97,15 @@ async def exam_monitoring(request: Request) -> Response:
     lane = await monitoring_location.lane_values(request, actor, details) if context.location else {}
     fragments = TableFragments(request.app.state.templates.env, context)
     active = sum(1 for state in snapshot.connections if state.status.client_active)
-    return await render(request, "monitoring/exam.html", {
+    response = await render(request, "monitoring/exam.html", {
         **lane, "title": f"Monitoring {details.exam.name}", "d": details, "exam": details.exam, "ctx": context,
         "snapshot": snapshot, "rows_html": fragments.render_rows(snapshot, seats), **fragments.values(snapshot),
         "active": active, "here": current_path(request), "back": context.page_url,
         "search_status_options": SEARCH_STATUS_OPTIONS, "search_sort_options": SEARCH_SORT_OPTIONS,
     })
+    # The server's share of the page (large exams: thousands of rows), for browser tools and bench/.
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response
 
 
 async def exam_stream(request: Request) -> Response:

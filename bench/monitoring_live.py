@@ -196,12 +196,69 @@ async def measure(server: ManagedServer, args: argparse.Namespace) -> dict[str, 
                 lags.append((watcher.seen.get(number, float("inf")) - stored) * 1000)
                 await asyncio.sleep(args.interval)
             following.cancel()
+            browser = (await in_browser(server.url, exam_id, probe, args.probes, first=args.probes + 1)
+                       if args.browser else None)
             pinging.cancel()
-        return {"lags_ms": lags, "page_ms": pages, "server_ms": server_times, "bodies": watcher.bodies}
+        return {"lags_ms": lags, "page_ms": pages, "server_ms": server_times, "bodies": watcher.bodies,
+                "browser": browser}
     finally:
         load.terminate()
         with suppress(subprocess.TimeoutExpired):
             load.wait(30)
+
+
+async def in_browser(url: str, exam_id: int, probe: Probe, probes: int, *, first: int) -> dict[str, object]:
+    """The page in Debian's chromium: load time with every row, and the lag until a probe's new error
+    count is in the page's table (the page's own script applies the streamed bodies)."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                                   args=["--no-sandbox", "--disable-gpu"])
+        page = await browser.new_page()
+        await page.goto(f"{url}/login")
+        await page.fill("input[name=username]", ADMIN)
+        await page.fill("input[name=password]", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_load_state("load")
+        started = time.monotonic()
+        await page.goto(f"{url}/monitoring/{exam_id}", wait_until="load")
+        loaded = (time.monotonic() - started) * 1000
+        rows = await page.locator("tr[data-key]").count()
+        # Where the browser's time goes per streamed body: the page's patching, then style, layout and paint.
+        await page.evaluate("""() => {
+            window.benchTicks = [];
+            const body = document.getElementById("heatmap-rows");
+            document.addEventListener("htmx:sseBeforeMessage", () => { window.benchStart = performance.now(); },
+                                      true);
+            body.addEventListener("htmx:sseBeforeMessage", () => {
+                const patched = performance.now();
+                requestAnimationFrame(() => setTimeout(() => window.benchTicks.push(
+                    [patched - window.benchStart, performance.now() - patched]), 0));
+            });
+        }""")
+        print(f"in chromium: page loaded in {loaded:.0f} ms with {rows} rows")
+        lags = []
+        for number in range(first, first + probes):
+            await probe.log_error(f"browser probe {number}")
+            stored = time.monotonic()
+            try:
+                await page.wait_for_function(
+                    "([key, text]) => document.querySelector(`tr[data-key=\"${key}\"]`)"
+                    "?.lastElementChild?.textContent.trim() === text", arg=[str(probe.connection_id), str(number)],
+                    timeout=15_000, polling=50)
+                lags.append((time.monotonic() - stored) * 1000)
+            except PlaywrightTimeout:
+                shown = await page.evaluate(
+                    "key => document.querySelector(`tr[data-key=\"${key}\"]`)?.lastElementChild?.textContent",
+                    str(probe.connection_id))
+                print(f"probe {number}: not in the page after 15 s (its cell shows {shown!r})")
+                lags.append(float("inf"))
+            await asyncio.sleep(1.0)
+        ticks = await page.evaluate("window.benchTicks")
+        await browser.close()
+    return {"load_ms": loaded, "rows": rows, "lags_ms": lags, "ticks": ticks}
 
 
 def main() -> int:
@@ -212,6 +269,7 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between probes")
     parser.add_argument("--give-up", type=float, default=15.0, help="seconds to wait for one update")
     parser.add_argument("--pages", type=int, default=5, help="page loads measured under the load")
+    parser.add_argument("--browser", action="store_true", help="also in Debian's chromium (Playwright)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url")
     args = parser.parse_args()
@@ -228,6 +286,15 @@ def main() -> int:
           f"{[round(value) for value in server]}, median {statistics.median(server):.0f}")
     print(f"page GET /monitoring/{{exam}} ms, whole response over loopback: median "
           f"{statistics.median(pages):.0f}, min {pages[0]:.0f}, max {pages[-1]:.0f}")
+    if result["browser"]:
+        seen = result["browser"]
+        print(f"in chromium: page loaded in {seen['load_ms']:.0f} ms with {seen['rows']} rows; "  # type: ignore[index]
+              f"lag until the probe's count is in the page, ms: {[round(v) for v in seen['lags_ms']]}")  # type: ignore[index]
+        ticks = seen["ticks"]  # type: ignore[index]
+        if ticks:
+            print(f"in chromium, per streamed body ({len(ticks)}): patching median "
+                  f"{statistics.median(t[0] for t in ticks):.0f} ms, then until painted median "
+                  f"{statistics.median(t[1] for t in ticks):.0f} ms")
     return 0
 
 

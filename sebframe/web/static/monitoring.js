@@ -37,26 +37,64 @@
     return row;
   }
 
-  function updateRows(html) {
+  // The rows' markup as last applied, by data-key: a row whose markup did not change is not parsed again.
+  // With thousands of rows only a few change per tick; parsing and comparing all of them every second made
+  // the browser fall behind the stream.
+  const applied = new Map();
+
+  // The server writes one <tr> ... </tr> per row; text from clients is escaped, so "<tr" and "</tr>" only
+  // ever delimit rows.
+  function rowMarkups(html) {
+    const rows = [];
+    let start = html.indexOf("<tr");
+    while (start !== -1) {
+      const end = html.indexOf("</tr>", start);
+      if (end === -1) break;
+      rows.push(html.slice(start, end + 5));
+      start = html.indexOf("<tr", end + 5);
+    }
+    return rows;
+  }
+
+  function keyOf(markup) {
+    const found = /^<tr data-key="(\d+)"/.exec(markup);
+    return found ? found[1] : null;
+  }
+
+  function parseRow(markup) {
     const template = document.createElement("template");
-    template.innerHTML = html;
+    template.innerHTML = markup;
+    return template.content.firstElementChild;
+  }
+
+  function updateRows(html) {
     const existing = new Map();
     Array.prototype.forEach.call(body.children, function (row) {
       if (row.dataset.key) existing.set(row.dataset.key, row);
     });
+    const seen = new Map();
     let position = 0;
-    Array.prototype.slice.call(template.content.children).forEach(function (fresh) {
-      const old = fresh.dataset.key ? existing.get(fresh.dataset.key) : undefined;
-      let node = fresh;
-      if (old) {
-        existing.delete(fresh.dataset.key);
-        node = patchRow(old, fresh);
-        if (node !== old) old.remove();
+    rowMarkups(html).forEach(function (markup) {
+      const key = keyOf(markup);
+      const old = key ? existing.get(key) : undefined;
+      let node;
+      if (old && applied.get(key) === markup) {
+        node = old;  // unchanged since the last tick
+      } else {
+        node = parseRow(markup);
+        if (old) node = patchRow(old, node);
       }
+      if (key) {
+        existing.delete(key);
+        seen.set(key, markup);
+      }
+      if (old && node !== old) old.remove();
       if (body.children[position] !== node) body.insertBefore(node, body.children[position] || null);
       position += 1;
     });
     while (body.children.length > position) body.lastElementChild.remove();
+    applied.clear();
+    seen.forEach(function (markup, key) { applied.set(key, markup); });
   }
 
   // "n selected"; the actions on the selection are usable only with a selection.

@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                     log.exception("plugin %s failed in sebframe_startup", plugin_name)
         await services.sessions.runtime.start()  # live SEB connections: batched writes, sync between processes
         await services.locations.profiles.trusted_proxy_overlaps()  # warns of proxies inside exam rooms
+        await services.locations.audit.note_proxy_configuration(services.settings.proxy_description)
         services.exams.refresher.start()  # exam data from the LMSs, status and SEB restriction lifecycle
         # Indicator values of running exams kept current, so a supervisor's first view needs no history fold.
         warming = asyncio.create_task(services.monitoring.warm_forever(), name="sebframe-monitoring-warm")

@@ -128,6 +128,13 @@ class Settings(BaseSettings):
                            ports_allowed=self.forwarded_ports_allowed)
 
     @property
+    def proxy_description(self) -> str:
+        """The forwarding settings in words, as the location audit records them (code 1020)."""
+        trusted = ", ".join(str(network) for network in self.trusted_proxy_networks) or "none"
+        ports = ", ports allowed" if self.forwarded_ports_allowed else ""
+        return f"trusted proxies: {trusted}; header: {self.forwarded_header.value}{ports}"
+
+    @property
     def resolved_database_url(self) -> str:
         return normalise_database_url(self.database_url or f"sqlite:///{self.data_dir.resolve() / 'sebframe.db'}")
 

@@ -45,7 +45,7 @@ class LocationAudit:
 
     # -- writing (inside the caller's transaction) ---------------------------------------------------
 
-    def add(self, session: AsyncSession, record: AuditRecord, *, institution_id: int,
+    def add(self, session: AsyncSession, record: AuditRecord, *, institution_id: int | None,
             connection_id: int | None = None) -> None:
         if not record.dhost:
             record = _with_host(record, self.host)
@@ -65,6 +65,19 @@ class LocationAudit:
                              profile_ver=profile_ver, override_id=override_id, proctor_id=actor.username,
                              session_id=str(connection_id) if connection_id is not None else "", msg=msg, **fields)
         self.add(session, record, institution_id=institution_id, connection_id=connection_id)
+
+    async def note_proxy_configuration(self, description: str) -> bool:
+        """Record the trusted-proxy configuration (code 1020) when it differs from the last one recorded; the
+        server calls this at start. True when it was recorded."""
+        async with self.db.transaction() as session:
+            code = int(AuditCode.TRUSTED_PROXIES_CHANGED)
+            last = (await session.execute(select(LocationAuditRecord.line).where(LocationAuditRecord.code == code)
+                                          .order_by(LocationAuditRecord.id.desc()).limit(1))).scalar_one_or_none()
+            if last is not None and parse_line(last).get("msg") == description:
+                return False
+            self.add(session, AuditRecord(timestamp=datetime.now(UTC), code=AuditCode.TRUSTED_PROXIES_CHANGED,
+                                          msg=description), institution_id=None)
+        return True
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -124,8 +137,10 @@ class LocationAudit:
         exams = visible(select(Exam.id), actor, Privilege.READ, EntityType.CLIENT_EVENT)
         reach = [LocationAuditRecord.exam_id.in_(exams)]
         if actor.may(Privilege.WRITE, EntityType.LOCATION, institution_id=actor.institution_id):
+            # the institution's profile changes, and server-wide events (the trusted proxies)
             reach.append(and_(LocationAuditRecord.exam_id.is_(None),
-                              LocationAuditRecord.institution_id == actor.institution_id))
+                              or_(LocationAuditRecord.institution_id == actor.institution_id,
+                                  LocationAuditRecord.institution_id.is_(None))))
         statement = statement.where(or_(*reach))
         filters = params.filters
         if exam := filters.get("exam_id"):

@@ -36,6 +36,7 @@ from sebframe.core.location.schemas import (
     SuspendInput,
     ViolationAction,
 )
+from sebframe.core.paging import ListParams
 from sebframe.core.services import Services
 from sebframe.core.session.instructions import InstructionType
 from tests.seb_client import SebClient, SebWorld
@@ -406,3 +407,16 @@ async def test_no_override_after_the_exam_ended(center: Center, services: Servic
         await services.locations.overrides.grant(center.supporter, center.world.exam_id,
                                                  OverrideInput(connection_id=connection_id, reason="too late"))
     assert await _audit(services, 38) == []
+
+
+async def test_trusted_proxy_configuration_changes_are_audited_once(center: Center, services: Services) -> None:
+    audit = services.locations.audit
+    assert await audit.note_proxy_configuration("trusted proxies: 10.0.0.2/32; header: x-forwarded-for")
+    assert not await audit.note_proxy_configuration("trusted proxies: 10.0.0.2/32; header: x-forwarded-for")
+    assert await audit.note_proxy_configuration("trusted proxies: none; header: x-forwarded-for")
+    records = await _audit(services, 1020)
+    assert [record["msg"] for record in records] == ["trusted proxies: 10.0.0.2/32; header: x-forwarded-for",
+                                                     "trusted proxies: none; header: x-forwarded-for"]
+    page = await services.locations.audit.search(center.admin, ListParams(filters={"code": "1020"}))
+    assert page.total == 2  # server-wide records: read by those who may change locations
+    assert (await services.locations.audit.search(center.supporter, ListParams(filters={"code": "1020"}))).total == 0

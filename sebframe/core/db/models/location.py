@@ -179,7 +179,8 @@ class LocationAuditRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id", ondelete="CASCADE"))
+    # None: a server-wide event (the trusted-proxy configuration changed)
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id", ondelete="CASCADE"))
     exam_id: Mapped[int | None] = mapped_column(ForeignKey("exam.id", ondelete="SET NULL"))
     connection_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: the record outlives it
     code: Mapped[int] = mapped_column(Integer)

@@ -92,7 +92,7 @@ def upgrade() -> None:
     op.create_table('location_audit',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sebframe.core.db.base.UTCDateTime(), nullable=False),
-    sa.Column('institution_id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=True),
     sa.Column('exam_id', sa.Integer(), nullable=True),
     sa.Column('connection_id', sa.Integer(), nullable=True),
     sa.Column('code', sa.Integer(), nullable=False),

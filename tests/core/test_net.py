@@ -226,8 +226,8 @@ async def test_exam_api_and_web_use_the_configured_policy(services: Services) ->
     api = ExamApi(services)
     scope = {"type": "http", "client": ("::ffff:10.0.0.2", 443), "headers": xff("10.1.2.3, 198.51.100.7")}
     assert api._resolved(scope) == ResolvedAddress("198.51.100.7", "10.0.0.2", "10.1.2.3, 198.51.100.7")
-    assert api._address(scope) == "198.51.100.7"
-    assert api._address({**scope, "headers": xff("unknown")}) is None
+    assert api._resolved(scope).client == "198.51.100.7"
+    assert api._resolved({**scope, "headers": xff("unknown")}).client is None
 
     app = Starlette()
     app.state.services = services

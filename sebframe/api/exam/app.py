@@ -265,10 +265,6 @@ class ExamApi:
             return grant, None
         return grant, token.strip()
 
-    def _address(self, scope: Scope) -> str | None:
-        """The client address, ``None`` if it cannot be resolved."""
-        return self._resolved(scope).client
-
     def _origin(self, scope: Scope, resolved: ResolvedAddress | None = None) -> Origin:
         """The request as the admission checks see it (address, user agent, method and path)."""
         return Origin(resolved or self._resolved(scope), header(scope, b"user-agent") or "",

@@ -420,3 +420,21 @@ async def test_trusted_proxy_configuration_changes_are_audited_once(center: Cent
     page = await services.locations.audit.search(center.admin, ListParams(filters={"code": "1020"}))
     assert page.total == 2  # server-wide records: read by those who may change locations
     assert (await services.locations.audit.search(center.supporter, ListParams(filters={"code": "1020"}))).total == 0
+
+
+async def test_profile_edit_applies_to_the_next_check_and_records_keep_their_version(center: Center,
+                                                                                   services: Services) -> None:
+    """Reference E11 and L4."""
+    async with center.seat("10.1.3.15", "ida") as ida:
+        assert (await _handshake(ida, "ida"))["put"] == 200
+    await services.locations.profiles.update_profile(center.admin, center.profile_id, ProfileInput(
+        name="Lab building", rules=LAB_RULES.replace("ALLOW 10.1.3.10-20", "BLOCK 10.1.3.10-20"),
+        help_text="Please take a seat in Lab 1."))
+    async with center.seat("10.1.3.15", "ida") as again:
+        assert (await _handshake(again, "ida"))["patch"] == 403
+    [allowed] = await _audit(services, 1001)
+    [blocked] = await _audit(services, 36)
+    assert (allowed["profile_ver"], blocked["profile_ver"]) == ("1", "2")
+    assert blocked["rule"] == "3:BLOCK 10.1.3.10-10.1.3.20"
+    [edited] = await _audit(services, 1011)
+    assert "-ALLOW 10.1.3.10-20" in edited["msg"] and "+BLOCK 10.1.3.10-20" in edited["msg"]

@@ -438,3 +438,14 @@ async def test_profile_edit_applies_to_the_next_check_and_records_keep_their_ver
     assert blocked["rule"] == "3:BLOCK 10.1.3.10-10.1.3.20"
     [edited] = await _audit(services, 1011)
     assert "-ALLOW 10.1.3.10-20" in edited["msg"] and "+BLOCK 10.1.3.10-20" in edited["msg"]
+
+
+async def test_deleting_the_exam_deletes_its_location_data(center: Center, services: Services) -> None:
+    async with center.seat("198.51.100.7", "jan") as jan:
+        assert (await _handshake(jan, "jan"))["patch"] == 403
+    assert await _audit(services, 36)
+    await services.exams.delete(center.admin, center.world.exam_id)
+    assert await _audit(services, 36) == []  # addresses with user ids go with the exam, as its client events do
+    assert [record["evt_code"] for record in await _audit(services)] == ["1010"]  # the profile's own history stays
+    profile = await services.locations.profiles.get_profile(center.admin, center.profile_id)
+    assert profile.name == "Lab building"

@@ -181,7 +181,8 @@ class LocationAuditRecord(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     # None: a server-wide event (the trusted-proxy configuration changed)
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id", ondelete="CASCADE"))
-    exam_id: Mapped[int | None] = mapped_column(ForeignKey("exam.id", ondelete="SET NULL"))
+    # An exam's records go with it, as its client events do (they hold addresses with user ids).
+    exam_id: Mapped[int | None] = mapped_column(ForeignKey("exam.id", ondelete="CASCADE"))
     connection_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: the record outlives it
     code: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(8))

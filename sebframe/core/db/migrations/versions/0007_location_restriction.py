@@ -101,7 +101,7 @@ def upgrade() -> None:
     sa.Column('suser', sa.String(length=255), nullable=False),
     sa.Column('room', sa.String(length=255), nullable=False),
     sa.Column('line', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['exam_id'], ['exam.id'], name=op.f('fk_location_audit_exam_id_exam'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['exam_id'], ['exam.id'], name=op.f('fk_location_audit_exam_id_exam'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_location_audit_institution_id_institution'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_location_audit'))
     )

@@ -60,12 +60,16 @@ def query_with(context: jinja2.runtime.Context, **changes: object) -> str:
     return urlencode(params)
 
 
-def _in_zone(value: datetime, timezone: str) -> datetime:
+def user_zone(timezone: str) -> ZoneInfo:
+    """A user's time zone by its name; UTC when the name is unknown (an account stored before a zone was dropped)."""
     try:
-        zone = ZoneInfo(timezone)
+        return ZoneInfo(timezone)
     except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return value.astimezone(zone)
+        return ZoneInfo("UTC")
+
+
+def _in_zone(value: datetime, timezone: str) -> datetime:
+    return value.astimezone(user_zone(timezone))
 
 
 def localtime_text(value: datetime | None, timezone: str = "UTC") -> str:

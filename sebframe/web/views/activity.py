@@ -17,17 +17,12 @@ from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.errors import PermissionDenied, ValidationFailed
 from sebframe.core.paging import ListParams, Page
 from sebframe.web.pages import render, require_actor, services_of
+from sebframe.web.templating import user_zone
 from sebframe.web.views.common import field_errors, list_params
 
 ACTIVITY_OPTIONS = [(activity.value, activity.value.replace("_", " ").title()) for activity in Activity]
 ENTITY_TYPE_OPTIONS = [(entity.value, entity.value.replace("_", " ").title()) for entity in EntityType]
 
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def to_utc_filter(value: str, zone: ZoneInfo, *, end: bool) -> str:
@@ -58,7 +53,7 @@ async def activity_log(request: Request) -> Response:
     params, errors = list_params(request, ACTIVITY_FILTERS)
     if params.sort is None:
         params = dataclasses.replace(params, sort="at", descending=True)
-    zone = _zone(actor.timezone)
+    zone = user_zone(actor.timezone)
     filters = dict(params.filters)
     page: Page[object] = Page(items=[], total=0, page=params.page, size=params.size)
     status = 200

@@ -8,7 +8,6 @@ import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -20,6 +19,7 @@ from sebframe.core.errors import PermissionDenied, ValidationFailed
 from sebframe.core.monitoring.logs import CLIENT_LOG_FILTERS, CSV_MEDIA_TYPE, EVENT_TYPES, LogRow, export_filename
 from sebframe.core.paging import ListParams, Page
 from sebframe.web.pages import flash, form_fields, redirect, render, require_actor, services_of
+from sebframe.web.templating import user_zone
 from sebframe.web.views.activity import to_utc_filter
 from sebframe.web.views.common import field_errors, list_params, path_id
 from sebframe.web.views.config_screens import partial
@@ -30,12 +30,6 @@ DEFAULT_WINDOW = timedelta(days=1)
 FILTER_LABELS = {"exam_id": "Exam", "user_session": "User Session-ID contains", "event_type": "Event Type",
                  "from": "From", "to": "To", "text": "Message contains"}
 
-
-def _zone(actor: Actor) -> ZoneInfo:
-    try:
-        return ZoneInfo(actor.timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _require_read(actor: Actor) -> None:
@@ -51,7 +45,7 @@ def _read_params(request: Request, actor: Actor) -> tuple[ListParams, dict[str, 
     """The list parameters as typed (times in the user's zone); without any ``from`` the last day."""
     params, errors = list_params(request, CLIENT_LOG_FILTERS)
     if "from" not in request.query_params:
-        since = datetime.now(_zone(actor)) - DEFAULT_WINDOW
+        since = datetime.now(user_zone(actor.timezone)) - DEFAULT_WINDOW
         params = dataclasses.replace(params, filters={**params.filters, "from": since.strftime("%Y-%m-%dT%H:%M")})
     if params.sort is None:
         params = dataclasses.replace(params, sort="server_time", descending=True)
@@ -63,7 +57,7 @@ def _service_filters(filters: Mapping[str, str], actor: Actor) -> dict[str, str]
     converted = dict(filters)
     for name in ("from", "to"):
         if name in converted:
-            converted[name] = to_utc_filter(converted[name], _zone(actor), end=name == "to")
+            converted[name] = to_utc_filter(converted[name], user_zone(actor.timezone), end=name == "to")
     return converted
 
 
@@ -120,7 +114,7 @@ async def export_client_logs(request: Request) -> Response:
         message = "; ".join(f"{FILTER_LABELS.get(name, name)}: {text}" for name, text in field_errors(exc).items())
         flash(request, f"Not exported: {message}", "error")
         return redirect(f"/client-logs?{filter_query(params.filters)}")
-    filename = export_filename(datetime.now(_zone(actor)))
+    filename = export_filename(datetime.now(user_zone(actor.timezone)))
     return StreamingResponse(chunks, media_type=CSV_MEDIA_TYPE, headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff"})

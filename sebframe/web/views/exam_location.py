@@ -32,6 +32,7 @@ from sebframe.core.location.schemas import (
 )
 from sebframe.core.validation import parse_input
 from sebframe.web.pages import flash, form_fields, redirect, render, require_actor, services_of
+from sebframe.web.templating import user_zone
 from sebframe.web.views.common import field_errors, path_id, safe_next
 from sebframe.web.views.exam_parts import posted_ids
 
@@ -48,12 +49,6 @@ TIME_HINT = "use a date and time like 2026-11-22T09:00"
 
 # -- time inputs in the user's zone --------------------------------------------------------------------------
 
-
-def zone_of(actor: Actor) -> ZoneInfo:
-    try:
-        return ZoneInfo(actor.timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def aware_input(value: str, zone: ZoneInfo, field: str) -> str:
@@ -252,7 +247,7 @@ async def _exception_form(request: Request, exception_id: int | None) -> Respons
     details = await _writable(request, actor, "exceptions")
     exam = details.exam
     policies = services.locations.policies
-    zone = zone_of(actor)
+    zone = user_zone(actor.timezone)
     current = await policies.get_exception(actor, exam.id, exception_id) if exception_id is not None else None
     base = f"/exams/{exam.id}/location/exceptions"
     errors: dict[str, str] = {}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -30,6 +29,7 @@ from sebframe.core.sebconfig.exam_configs import EXPORT_FILENAME, ConfigStatus
 from sebframe.core.validation import parse_input
 from sebframe.types import RestrictionField
 from sebframe.web.pages import flash, form_fields, redirect, render, require_actor, services_of
+from sebframe.web.templating import user_zone
 from sebframe.web.views.activity import to_utc_filter
 from sebframe.web.views.common import current_path, fetch_list, field_errors, list_params, path_id, safe_next
 from sebframe.web.views.config_screens import partial
@@ -53,12 +53,6 @@ VARY_HTMX = {"Vary": "HX-Request"}
 STATUS_OPTIONS = [(status.value, label) for status, label in EXAM_STATUS_LABELS.items()]
 
 
-def _zone(actor: Actor) -> ZoneInfo:
-    try:
-        return ZoneInfo(actor.timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
 
 def _lists_all(actor: Actor) -> bool:
     return actor.scope(Privilege.READ, EntityType.EXAM) == Scope.OVERALL
@@ -81,7 +75,7 @@ async def list_exams(request: Request) -> Response:
     if "start_from" in params.filters:
         filters = dict(params.filters)
         try:
-            filters["start_from"] = to_utc_filter(filters["start_from"], _zone(actor), end=False)
+            filters["start_from"] = to_utc_filter(filters["start_from"], user_zone(actor.timezone), end=False)
             query = dataclasses.replace(params, filters=filters)
         except ValidationFailed:
             errors["start_from"] = "use a date like 2026-11-22 or 2026-11-22T14:30"

@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -42,6 +41,7 @@ from sebframe.core.lms.lookup import FoundQuiz, LookupState, SetupLookup, defaul
 from sebframe.core.paging import ListParams, Page
 from sebframe.types import QuizFilter
 from sebframe.web.pages import render, require_actor, services_of
+from sebframe.web.templating import user_zone
 from sebframe.web.views.common import path_id
 
 BASE = "/lms-lookup"
@@ -56,16 +56,10 @@ def require_lookup(actor: Actor) -> None:
         raise PermissionDenied("The LMS exam lookup is for exam administrators.")
 
 
-def _zone(actor: Actor) -> ZoneInfo:
-    try:
-        return ZoneInfo(actor.timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
 
 def default_start_local(actor: Actor, now: datetime | None = None) -> datetime:
     """One year ago, at midnight in the user's time zone (a stable value, so repeated lookups hit the cache)."""
-    local = default_start_from(now).astimezone(_zone(actor))
+    local = default_start_from(now).astimezone(user_zone(actor.timezone))
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -88,8 +82,8 @@ class LookupQuery:
         if raw_start:
             try:
                 parsed = datetime.fromisoformat(raw_start)
-                start_local = (parsed.replace(tzinfo=_zone(actor)) if parsed.tzinfo is None
-                               else parsed.astimezone(_zone(actor))).replace(second=0, microsecond=0)
+                start_local = (parsed.replace(tzinfo=user_zone(actor.timezone)) if parsed.tzinfo is None
+                               else parsed.astimezone(user_zone(actor.timezone))).replace(second=0, microsecond=0)
             except (ValueError, OverflowError):
                 errors["start_from"] = "enter a date and time like 2026-01-31T08:00"
         setup_id = None

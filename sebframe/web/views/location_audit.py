@@ -5,7 +5,6 @@ The rules are in :mod:`sebframe.core.location.audit_log`."""
 from __future__ import annotations
 
 import dataclasses
-from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -19,6 +18,7 @@ from sebframe.core.location.audit_log import AUDIT_FILTERS, EXPORT_FORMATS, fiel
 from sebframe.core.location.profiles import LocationProfileService
 from sebframe.core.paging import Page
 from sebframe.web.pages import flash, redirect, render, require_actor, services_of
+from sebframe.web.templating import user_zone
 from sebframe.web.views.activity import to_utc_filter
 from sebframe.web.views.common import field_errors, list_params, path_id
 from sebframe.web.views.config_screens import partial
@@ -41,12 +41,6 @@ def _require_read(actor: Actor) -> None:
         raise PermissionDenied("You may not read the location audit log.")
 
 
-def _zone(actor: Actor) -> ZoneInfo:
-    try:
-        return ZoneInfo(actor.timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
 
 async def search(request: Request) -> Response:
     actor = await require_actor(request)
@@ -59,7 +53,7 @@ async def search(request: Request) -> Response:
         filters = dict(params.filters)
         for name in ("from", "to"):
             if name in filters:
-                filters[name] = to_utc_filter(filters[name], _zone(actor), end=name == "to")
+                filters[name] = to_utc_filter(filters[name], user_zone(actor.timezone), end=name == "to")
         page = await audit.search(actor, dataclasses.replace(params, filters=filters))  # type: ignore[assignment]
     except ValidationFailed as exc:
         errors.update(field_errors(exc))

@@ -10,7 +10,6 @@ import time
 import zlib
 from collections.abc import AsyncIterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -24,6 +23,7 @@ from sebframe.core.monitoring.table import MISSING, SearchQuery, parse_hidden, s
 from sebframe.core.paging import ListParams
 from sebframe.core.session.states import ConnectionStatus
 from sebframe.web.pages import SESSION_STAMP, SESSION_USER, render, require_actor, services_of
+from sebframe.web.templating import user_zone
 from sebframe.web.views import monitoring_actions, monitoring_connection, monitoring_location
 from sebframe.web.views.activity import to_utc_filter
 from sebframe.web.views.common import current_path, fetch_list, list_params, path_id
@@ -40,12 +40,6 @@ SEARCH_SORT_OPTIONS = [("name", "User name or session"), ("status", "Status"), (
 # -- running exams -----------------------------------------------------------------------------------
 
 
-def _zone(actor: Actor) -> ZoneInfo:
-    try:
-        return ZoneInfo(actor.timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
 
 async def running_exams(request: Request) -> Response:
     """SEB Server's "Running Exams": the running exams the user may see (supporters: their assigned ones)."""
@@ -57,7 +51,7 @@ async def running_exams(request: Request) -> Response:
     filters = {**params.filters, "status": ExamStatus.RUNNING.value}
     if "start_from" in filters:
         try:
-            filters["start_from"] = to_utc_filter(filters["start_from"], _zone(actor), end=False)
+            filters["start_from"] = to_utc_filter(filters["start_from"], user_zone(actor.timezone), end=False)
         except ValidationFailed:
             errors["start_from"] = "use a date like 2026-11-22 or 2026-11-22T14:30"
             del filters["start_from"]

@@ -26,9 +26,10 @@ from sebframe.core.location.schemas import OverrideInput, OverrideScope, RevokeI
 from sebframe.core.services import Services
 from sebframe.core.validation import parse_input
 from sebframe.web.pages import flash, redirect, render, require_actor, services_of
+from sebframe.web.templating import user_zone
 from sebframe.web.views.common import field_errors, path_id, safe_next
 from sebframe.web.views.config_screens import partial
-from sebframe.web.views.exam_location import aware_input, local_input, zone_of
+from sebframe.web.views.exam_location import aware_input, local_input
 
 LANE_POLL_SECONDS = 5  # the lane refreshes itself (a blocked student waits for the proctor)
 MAX_CODE = 16
@@ -149,7 +150,7 @@ async def allow_dialog(request: Request) -> Response:
     services = services_of(request)
     details = await _supervised(request, actor)
     exam = details.exam
-    zone = zone_of(actor)
+    zone = user_zone(actor.timezone)
     source = request.query_params if request.method == "GET" else await request.form()
     connection_id = _connection_id(source.get("connection_id"))
     found = await services.locations.overrides.placements(actor, exam.id, connection_id=connection_id)

@@ -48,7 +48,7 @@ class LocationAudit:
     def add(self, session: AsyncSession, record: AuditRecord, *, institution_id: int | None,
             connection_id: int | None = None) -> None:
         if not record.dhost:
-            record = _with_host(record, self.host)
+            record = replace(record, dhost=self.host)
         session.add(LocationAuditRecord(
             at=record.timestamp, institution_id=institution_id, exam_id=record.exam_id,
             connection_id=connection_id, code=int(record.code), outcome=record.outcome or record.code.outcome,
@@ -174,10 +174,6 @@ def _render(lines: list[str], fmt: str) -> str:
     if fmt == "jsonl":
         return "".join(json.dumps(fields, ensure_ascii=False) + "\n" for fields in parsed)
     return csv_text([spreadsheet_cell(fields.get(column, "")) for column in CSV_COLUMNS] for fields in parsed)
-
-
-def _with_host(record: AuditRecord, host: str) -> AuditRecord:
-    return replace(record, dhost=host)
 
 
 async def _owner_for(session: AsyncSession, actor: Actor, exam: Exam) -> int | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
@@ -121,6 +122,9 @@ class LocationPreview:
                 .order_by(exam_of, ClientConnection.id).limit(MAX_PREVIEW_CONNECTIONS))).all()
         now = datetime.now(UTC)
         result = []
+        by_exam: dict[int, list[Any]] = {}
+        for row in rows:
+            by_exam.setdefault(row.exam_id, []).append(row)
         for each_exam in exam_ids:
             restriction = await self.gate.restriction(each_exam)
             if restriction is None:
@@ -133,9 +137,7 @@ class LocationPreview:
                                 for version in restriction.profiles)
             after_restriction = replace(restriction, profiles=changed, suspended=False)
             before_restriction = replace(restriction, suspended=False)
-            for row in rows:
-                if row.exam_id != each_exam:
-                    continue
+            for row in by_exam.get(each_exam, ()):
                 users = tuple(filter(None, (row.lms_user_session_id, row.user_session_id)))
                 before = (decide(before_restriction, row.client_address, connection_id=row.id, user_ids=users,
                                  now=now) if before_restriction.profiles else Decision(True, Reason.UNRESTRICTED))

@@ -110,7 +110,7 @@ class HandshakeService:
         else:
             offered = [running for running in self.runtime.running.values()
                        if running.institution_id == grant.institution_id and running.name and running.url]
-            if offered and self.admission.active:
+            if offered:
                 visible = await self.admission.visible_exams(
                     self.admission.request("handshake-list", grant.institution_id, None, token, origin,
                                            connection_id=row.id), [running.id for running in offered])
@@ -280,7 +280,7 @@ class HandshakeService:
 
     async def _admit(self, step: str, grant: TokenGrant, exam: RunningExam | None, live: LiveConnection,
                      origin: Origin, user_id: str) -> None:
-        if exam is None or not self.admission.active:
+        if exam is None:
             return
         await self.admission.admit(self.admission.request(
             step, grant.institution_id, exam.id, live.token, origin, connection_id=live.id,

@@ -8,7 +8,8 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +17,15 @@ from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.app import create_app
+from sebframe.core.accounts.passwords import hash_password
 from sebframe.core.bootstrap import create_admin
 from sebframe.core.db import Database
+from sebframe.core.db.models import Institution, UserAccount, UserRoleGrant
 from sebframe.settings import Settings
-from tests.conftest import empty_tables
+from tests.conftest import PASSWORD, empty_tables
 
 CHROMIUM = "/usr/bin/chromium"
 ADMIN_PASSWORD = "admin-password-1"
@@ -47,6 +51,30 @@ async def _seed_admin(database_url: str) -> None:
     db = Database(database_url)
     await create_admin(db, "admin", ADMIN_PASSWORD, institution_name="Server Operations")
     await db.dispose()
+
+
+async def add_exam_admin(session: AsyncSession, username: str = "erika") -> Institution:
+    """An institution "ETH" with one exam administrator (password ``PASSWORD``), inside the caller's transaction."""
+    institution = Institution(name="ETH", active=True)
+    session.add(institution)
+    await session.flush()
+    session.add(UserAccount(institution_id=institution.id, username=username, name=username.title(),
+                            surname="Tester", password_hash=hash_password(PASSWORD), active=True,
+                            roles=[UserRoleGrant(role="EXAM_ADMIN")]))
+    return institution
+
+
+def seed(work: Coroutine[Any, Any, None]) -> None:
+    """Run a seeding coroutine: Playwright's sync API runs an event loop in the test's thread, so in another one."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work).result()
+
+
+def sign_in_page(page: Any, url: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button:has-text('Sign In')")
 
 
 @contextmanager

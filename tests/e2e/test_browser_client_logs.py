@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from sebframe.core.accounts.passwords import hash_password
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection, ClientEvent, Exam, Institution, UserAccount, UserRoleGrant
+from sebframe.core.db.models import ClientConnection, ClientEvent, Exam
 from tests.client_log_helpers import minute
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, add_exam_admin, seed, sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -23,12 +19,7 @@ async def _seed(database_url: str) -> None:
     db = Database(database_url)
     try:
         async with db.transaction() as session:
-            institution = Institution(name="ETH", active=True)
-            session.add(institution)
-            await session.flush()
-            session.add(UserAccount(institution_id=institution.id, username="erika", name="Erika", surname="Tester",
-                                    password_hash=hash_password(PASSWORD), active=True,
-                                    roles=[UserRoleGrant(role="EXAM_ADMIN")]))
+            institution = await add_exam_admin(session)
             exam = Exam(institution_id=institution.id, external_id="quiz-1", name="Physics", status="RUNNING")
             session.add(exam)
             await session.flush()
@@ -51,14 +42,9 @@ async def _seed(database_url: str) -> None:
 def test_details_dialog_export_and_delete(  # type: ignore[no-untyped-def]
     live_server: LiveServer, browser_page, tmp_path: Path
 ) -> None:
-    # Playwright's sync API runs an event loop in this thread: seed from another one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _seed(live_server.settings.resolved_database_url)).result()
+    seed(_seed(live_server.settings.resolved_database_url))
     page = browser_page
-    page.goto(live_server.url + "/login")
-    page.fill("#username", "erika")
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Sign In')")
+    sign_in_page(page, live_server.url, "erika")
     page.locator("nav.menu").get_by_text("SEB Client Logs").click()
     page.wait_for_url("**/client-logs")
     page.fill("input[name=from]", "")

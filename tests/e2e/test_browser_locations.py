@@ -3,16 +3,10 @@ draft from the edit form, and a location audit record's dialog."""
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
-from sebframe.core.accounts.passwords import hash_password
 from sebframe.core.db import Database
-from sebframe.core.db.models import Institution, UserAccount, UserRoleGrant
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, add_exam_admin, seed, sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -21,24 +15,15 @@ async def _seed(database_url: str) -> None:
     db = Database(database_url)
     try:
         async with db.transaction() as session:
-            institution = Institution(name="ETH", active=True)
-            session.add(institution)
-            await session.flush()
-            session.add(UserAccount(institution_id=institution.id, username="erika", name="Erika", surname="Tester",
-                                    password_hash=hash_password(PASSWORD), active=True,
-                                    roles=[UserRoleGrant(role="EXAM_ADMIN")]))
+            await add_exam_admin(session)
     finally:
         await db.dispose()
 
 
 def test_check_save_and_audit_dialog(live_server: LiveServer, browser_page) -> None:  # type: ignore[no-untyped-def]
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _seed(live_server.settings.resolved_database_url)).result()
+    seed(_seed(live_server.settings.resolved_database_url))
     page = browser_page
-    page.goto(live_server.url + "/login")
-    page.fill("#username", "erika")
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Sign In')")
+    sign_in_page(page, live_server.url, "erika")
     page.locator("nav.menu").get_by_text("IP Profiles").click()
     page.wait_for_url("**/location-profiles")
     page.get_by_role("link", name="Add IP Profile").click()

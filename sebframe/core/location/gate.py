@@ -53,6 +53,7 @@ from sebframe.core.location.decide import (
 from sebframe.core.location.profiles import ProfileCompiler
 from sebframe.core.location.schemas import (
     ExceptionKind,
+    LocationStatus,
     OverrideScope,
     PolicyMode,
     ViolationAction,
@@ -71,25 +72,11 @@ DENIED_CODE = "location_not_allowed"
 ENFORCED_STEPS = frozenset({"handshake-update", "exam-config", "handshake-establish"})
 
 
-class ConnectionStatusAtLocation:
-    """Values of ``ConnectionLocation.status``."""
-
-    ALLOWED = "ALLOWED"
-    BLOCKED = "BLOCKED"
-    VIOLATION = "VIOLATION"
-    OVERRIDDEN = "OVERRIDDEN"
-    EXCEPTION = "EXCEPTION"
-    WOULD_BLOCK = "WOULD_BLOCK"
-
-
-S = ConnectionStatusAtLocation
-
-
 @dataclass(frozen=True, slots=True)
 class Seat:
     """Where a connection sits and how it stands, for a monitoring cell."""
 
-    status: str  # ConnectionStatusAtLocation
+    status: str  # LocationStatus
     room: str
     seat: str
     approval_code: str
@@ -100,7 +87,7 @@ class Seat:
 
     @property
     def flagged(self) -> bool:
-        return self.status in (S.BLOCKED, S.VIOLATION, S.WOULD_BLOCK)
+        return self.status in (LocationStatus.BLOCKED, LocationStatus.VIOLATION, LocationStatus.WOULD_BLOCK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +237,7 @@ class LocationGate:
                    ) -> AdmissionDecision:
         enforce = restriction.mode is PolicyMode.ENFORCE
         if decision.allowed:
-            status = {Reason.OVERRIDE: S.OVERRIDDEN, Reason.EXCEPTION: S.EXCEPTION}.get(decision.reason, S.ALLOWED)
+            status = _admitted_status(decision)
             first = snapshot is None or snapshot.first_allowed_ms is None
             snapshot = self._snapshot(session, request, decision, status, snapshot, now)
             if first:
@@ -259,7 +246,7 @@ class LocationGate:
                 self._record(session, code, request, restriction, decision, client, now,
                              msg=_allowed_message(decision))
             return AdmissionDecision.allow()
-        status = S.BLOCKED if enforce else S.WOULD_BLOCK
+        status = LocationStatus.BLOCKED if enforce else LocationStatus.WOULD_BLOCK
         snapshot = self._snapshot(session, request, decision, status, snapshot, now)
         if not snapshot.approval_code:
             snapshot.approval_code = _approval_code()
@@ -281,7 +268,7 @@ class LocationGate:
         recent = (snapshot is not None and snapshot.last_change_event_ms is not None
                   and stamp - snapshot.last_change_event_ms < CHANGE_RECORD_INTERVAL_MS)
         if decision.allowed:
-            status = {Reason.OVERRIDE: S.OVERRIDDEN, Reason.EXCEPTION: S.EXCEPTION}.get(decision.reason, S.ALLOWED)
+            status = _admitted_status(decision)
             snapshot = self._snapshot(session, request, decision, status, snapshot, now)
             if not recent:
                 snapshot.last_change_event_ms = stamp
@@ -289,8 +276,8 @@ class LocationGate:
                              msg=f"address changed from {request.previous_address} and is still admitted")
             return AdmissionDecision.allow()
         quit_client = (restriction.on_violation is ViolationAction.QUIT and restriction.mode is PolicyMode.ENFORCE)
-        was_violating = snapshot is not None and snapshot.status == S.VIOLATION
-        snapshot = self._snapshot(session, request, decision, S.VIOLATION, snapshot, now)
+        was_violating = snapshot is not None and snapshot.status == LocationStatus.VIOLATION
+        snapshot = self._snapshot(session, request, decision, LocationStatus.VIOLATION, snapshot, now)
         snapshot.violations += 1
         if not (recent and was_violating) or quit_client:
             snapshot.last_change_event_ms = stamp
@@ -366,6 +353,11 @@ class LocationGate:
                                                 row.user_session_id))))
         return _Client(ids, row.user_session_id or "", row.seb_machine_name or "", row.seb_os_name or "",
                        row.seb_version or "")
+
+
+def _admitted_status(decision: Decision) -> LocationStatus:
+    return {Reason.OVERRIDE: LocationStatus.OVERRIDDEN, Reason.EXCEPTION: LocationStatus.EXCEPTION}.get(
+        decision.reason, LocationStatus.ALLOWED)
 
 
 def _approval_code() -> str:

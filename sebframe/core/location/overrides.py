@@ -25,14 +25,14 @@ from sebframe.core.errors import Conflict, NotFound, ValidationFailed
 from sebframe.core.exams.access import load_exam
 from sebframe.core.location.audit_format import AuditCode
 from sebframe.core.location.audit_log import LocationAudit
-from sebframe.core.location.gate import LocationGate, S
-from sebframe.core.location.schemas import OverrideInput, OverrideScope, RevokeInput
+from sebframe.core.location.gate import LocationGate
+from sebframe.core.location.schemas import LocationStatus, OverrideInput, OverrideScope, RevokeInput
 from sebframe.core.session.origin import Origin
 from sebframe.core.session.runtime import SessionRuntime
 from sebframe.core.session.states import ACTIVE_STATES
 
 DEFAULT_OVERRIDE_HOURS = 12  # for an exam without an end time
-LANE_STATES = (S.BLOCKED, S.WOULD_BLOCK, S.VIOLATION)
+LANE_STATES = (LocationStatus.BLOCKED, LocationStatus.WOULD_BLOCK, LocationStatus.VIOLATION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ class PlacedConnection:
     machine: str | None
     os: str | None
     seb_version: str | None
-    status: str  # the location status (ConnectionStatusAtLocation)
+    status: str  # the location status (LocationStatus)
     reason: str
     address: str | None
     peer_address: str | None
@@ -130,8 +130,8 @@ class LocationOverrides:
                 created_by=actor.username, created_at=now, expires_at=expires, active_key=key)
             session.add(override)
             await session.flush()
-            if snapshot is not None and snapshot.status in (S.BLOCKED, S.VIOLATION):
-                snapshot.status = S.OVERRIDDEN
+            if snapshot is not None and snapshot.status in (LocationStatus.BLOCKED, LocationStatus.VIOLATION):
+                snapshot.status = LocationStatus.OVERRIDDEN
                 snapshot.message = f"override by {actor.username}: {override.reason}"
             record_activity(session, actor, Activity.MODIFY, EntityType.EXAM, exam.id, exam.name,
                             f"location override ({data.scope.value.lower()}) for connection {connection.id}: "

@@ -27,9 +27,10 @@ from sebframe.core.db.models import (
 from sebframe.core.errors import NotFound, ValidationFailed
 from sebframe.core.exams.access import load_exam
 from sebframe.core.location.decide import Decision, ProfileVersion, Reason, decide
-from sebframe.core.location.gate import LocationGate, S
+from sebframe.core.location.gate import LocationGate
 from sebframe.core.location.profiles import LocationProfileService, RulesRejected
 from sebframe.core.location.rules import Action, compile_profile
+from sebframe.core.location.schemas import LocationStatus
 from sebframe.core.net import parse_address
 from sebframe.core.session.states import ACTIVE_STATES
 
@@ -118,7 +119,7 @@ class LocationPreview:
                 .where(ClientConnection.status.in_([state.value for state in ACTIVE_STATES]),
                        or_(ClientConnection.exam_id.in_(exam_ids),
                            and_(ClientConnection.exam_id.is_(None), ConnectionLocation.exam_id.in_(exam_ids),
-                                ConnectionLocation.status == S.BLOCKED)))
+                                ConnectionLocation.status == LocationStatus.BLOCKED)))
                 .order_by(exam_of, ClientConnection.id).limit(MAX_PREVIEW_CONNECTIONS))).all()
         now = datetime.now(UTC)
         result = []

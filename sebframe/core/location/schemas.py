@@ -15,6 +15,17 @@ MAX_REASON = 2000
 MAX_GROUP_MEMBERS = 5000
 
 
+class LocationStatus(StrEnum):
+    """A connection's latest location decision (``ConnectionLocation.status``)."""
+
+    ALLOWED = "ALLOWED"
+    BLOCKED = "BLOCKED"
+    VIOLATION = "VIOLATION"  # moved outside during the exam
+    OVERRIDDEN = "OVERRIDDEN"
+    EXCEPTION = "EXCEPTION"
+    WOULD_BLOCK = "WOULD_BLOCK"  # log-only trial
+
+
 class PolicyMode(StrEnum):
     ENFORCE = "ENFORCE"  # refuse clients outside the profiles
     LOG_ONLY = "LOG_ONLY"  # trial: record what would be refused, refuse nobody

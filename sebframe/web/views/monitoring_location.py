@@ -20,9 +20,8 @@ from sebframe.core.db.models import Exam, LocationOverride
 from sebframe.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sebframe.core.exams.service import ExamDetails
 from sebframe.core.location.decide import ExamRestriction
-from sebframe.core.location.gate import S
 from sebframe.core.location.overrides import PlacedConnection
-from sebframe.core.location.schemas import OverrideInput, OverrideScope, RevokeInput
+from sebframe.core.location.schemas import LocationStatus, OverrideInput, OverrideScope, RevokeInput
 from sebframe.core.services import Services
 from sebframe.core.validation import parse_input
 from sebframe.web.pages import flash, redirect, render, require_actor, services_of
@@ -33,12 +32,15 @@ from sebframe.web.views.exam_location import aware_input, local_input
 
 LANE_POLL_SECONDS = 5  # the lane refreshes itself (a blocked student waits for the proctor)
 MAX_CODE = 16
-ALLOWABLE = frozenset({S.BLOCKED, S.VIOLATION})  # WOULD_BLOCK (log-only trial) is not refused: nothing to allow
-STATUS_LABELS = {S.ALLOWED: "Admitted", S.BLOCKED: "Blocked", S.VIOLATION: "Moved outside",
-                 S.WOULD_BLOCK: "Would be blocked (trial)", S.OVERRIDDEN: "Admitted by override",
-                 S.EXCEPTION: "Admitted by exception"}
-STATUS_MARKS = {S.BLOCKED: "denied", S.VIOLATION: "denied", S.WOULD_BLOCK: "warn", S.ALLOWED: "ok",
-                S.OVERRIDDEN: "ok", S.EXCEPTION: "ok"}
+# WOULD_BLOCK (log-only trial) is not refused: nothing to allow
+ALLOWABLE = frozenset({LocationStatus.BLOCKED, LocationStatus.VIOLATION})
+STATUS_LABELS = {
+    LocationStatus.ALLOWED: "Admitted", LocationStatus.BLOCKED: "Blocked", LocationStatus.VIOLATION: "Moved outside",
+    LocationStatus.WOULD_BLOCK: "Would be blocked (trial)", LocationStatus.OVERRIDDEN: "Admitted by override",
+    LocationStatus.EXCEPTION: "Admitted by exception"}
+STATUS_MARKS = {
+    LocationStatus.BLOCKED: "denied", LocationStatus.VIOLATION: "denied", LocationStatus.WOULD_BLOCK: "warn",
+    LocationStatus.ALLOWED: "ok", LocationStatus.OVERRIDDEN: "ok", LocationStatus.EXCEPTION: "ok"}
 SCOPE_OPTIONS = [(OverrideScope.CONNECTION.value, "This connection at this address"),
                  (OverrideScope.USER.value, "This user, from any address"),
                  (OverrideScope.ADDRESS.value, "This address (any connection from it)")]

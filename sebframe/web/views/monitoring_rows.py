@@ -8,15 +8,19 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from sebframe.core.location.gate import S, Seat
+from sebframe.core.location.gate import Seat
+from sebframe.core.location.schemas import LocationStatus
 from sebframe.core.monitoring.cells import Cell
 from sebframe.core.monitoring.live import Notification
 
 DEFAULT_BACKGROUND = "ffffff"  # the table's own background: no style needed
 # The location status in words, after the room (an admitted connection shows only its room and seat).
-LOCATION_NOTES = {S.BLOCKED: "blocked", S.VIOLATION: "moved outside", S.WOULD_BLOCK: "would be blocked",
-                  S.OVERRIDDEN: "override", S.EXCEPTION: "exception"}
-LOCATION_MARKS = {S.BLOCKED: "denied", S.VIOLATION: "denied", S.WOULD_BLOCK: "warn"}
+LOCATION_NOTES = {
+    LocationStatus.BLOCKED: "blocked", LocationStatus.VIOLATION: "moved outside",
+    LocationStatus.WOULD_BLOCK: "would be blocked", LocationStatus.OVERRIDDEN: "override",
+    LocationStatus.EXCEPTION: "exception"}
+LOCATION_MARKS = {LocationStatus.BLOCKED: "denied", LocationStatus.VIOLATION: "denied",
+                  LocationStatus.WOULD_BLOCK: "warn"}
 NO_LOCATION = '<td class="location"></td>'
 
 
@@ -50,7 +54,7 @@ def location_html(seat: Seat | None) -> str:
     room, place = seat.room, seat.seat
     label = (f"{room}, seat {place}" if room else f"seat {place}") if place else room
     status = seat.status
-    if status == S.ALLOWED:
+    if status == LocationStatus.ALLOWED:
         return f'<td class="location">{escape(label)}</td>'
     note = LOCATION_NOTES.get(status, "")
     mark = LOCATION_MARKS.get(status)

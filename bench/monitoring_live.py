@@ -8,7 +8,7 @@ Starts a throw-away server (``bench.server.ManagedServer``) with the demo exam a
 ping, signs in as the demo exam administrator and follows the exam's event stream
 (``/monitoring/{exam}/stream``) the way the page does. A probe SEB client of the same exam then logs an
 ``ERROR_LOG`` event every few seconds; the lag is the time from the event's acknowledgement (204: stored) to
-the first streamed table body whose Errors cell shows the new count. Also measures the page itself
+the first streamed table body or patch whose Errors cell shows the new count. Also measures the page itself
 (``GET /monitoring/{exam}``: its ``Server-Timing`` and the whole response) under the same load. Prints the figures.
 """
 
@@ -122,7 +122,8 @@ class Probe:
 
 
 class Watcher:
-    """Follows the exam's event stream; remembers when the probe's Errors cell first showed each count."""
+    """Follows the exam's event stream as the page does (the whole body, then patches); remembers when the probe's
+    Errors cell (its last) first showed each count."""
 
     def __init__(self, http: httpx.AsyncClient, exam_id: int, probe_id: int) -> None:
         self.http = http
@@ -130,6 +131,8 @@ class Watcher:
         self.probe_id = probe_id
         self.seen: dict[int, float] = {}
         self.bodies = 0
+        self.patches = 0
+        self.last_cell = -1  # the probe row's Errors cell, as an index among its cells
 
     async def follow(self) -> None:
         async with self.http.stream("GET", f"/monitoring/{self.exam_id}/stream",
@@ -143,17 +146,31 @@ class Watcher:
                     data.append(line[6:])
                 elif line == "" and name:
                     if name == "rows":
-                        self._rows("\n".join(data), time.monotonic())
+                        self.bodies += 1
+                        self._rows(ROW.findall("\n".join(data)), time.monotonic())
+                    elif name == "patch":
+                        self.patches += 1
+                        self._patch(json.loads("\n".join(data)), time.monotonic())
                     name, data = "", []
 
-    def _rows(self, html: str, at: float) -> None:
-        self.bodies += 1
-        for key, row in ROW.findall(html):
+    def _rows(self, rows: list[tuple[str, str]], at: float) -> None:
+        for key, row in rows:
             if int(key) == self.probe_id:
+                self.last_cell = row.count("<td") - 1
                 cells = CELL.findall(row)
-                if cells and cells[-1].strip().isdigit():
-                    self.seen.setdefault(int(cells[-1]), at)
+                if cells:
+                    self._show(cells[-1], at)
                 return
+
+    def _patch(self, patch: dict[str, list[list[object]]], at: float) -> None:
+        self._rows([ROW.match(str(markup)).groups() for _, markup in patch.get("rows", [])], at)  # type: ignore[union-attr]
+        for key, index, text, *_ in patch.get("cells", []):
+            if key == self.probe_id and index == self.last_cell:
+                self._show(str(text), at)
+
+    def _show(self, text: str, at: float) -> None:
+        if text.strip().isdigit():
+            self.seen.setdefault(int(text), at)
 
 
 async def measure(server: ManagedServer, args: argparse.Namespace) -> dict[str, object]:
@@ -200,7 +217,7 @@ async def measure(server: ManagedServer, args: argparse.Namespace) -> dict[str, 
                        if args.browser else None)
             pinging.cancel()
         return {"lags_ms": lags, "page_ms": pages, "server_ms": server_times, "bodies": watcher.bodies,
-                "browser": browser}
+                "patches": watcher.patches, "browser": browser}
     finally:
         load.terminate()
         with suppress(subprocess.TimeoutExpired):
@@ -209,7 +226,7 @@ async def measure(server: ManagedServer, args: argparse.Namespace) -> dict[str, 
 
 async def in_browser(url: str, exam_id: int, probe: Probe, probes: int, *, first: int) -> dict[str, object]:
     """The page in Debian's chromium: load time with every row, and the lag until a probe's new error
-    count is in the page's table (the page's own script applies the streamed bodies)."""
+    count is in the page's table (the page's own script applies the streamed body and patches)."""
     from playwright.async_api import TimeoutError as PlaywrightTimeout
     from playwright.async_api import async_playwright
 
@@ -226,7 +243,7 @@ async def in_browser(url: str, exam_id: int, probe: Probe, probes: int, *, first
         await page.goto(f"{url}/monitoring/{exam_id}", wait_until="load")
         loaded = (time.monotonic() - started) * 1000
         rows = await page.locator("tr[data-key]").count()
-        # Where the browser's time goes per streamed body: the page's patching, then style, layout and paint.
+        # Where the browser's time goes per streamed event: the page's patching, then style, layout and paint.
         await page.evaluate("""() => {
             window.benchTicks = [];
             const body = document.getElementById("heatmap-rows");
@@ -279,7 +296,8 @@ def main() -> int:
     pages = sorted(float(value) for value in result["page_ms"])  # type: ignore[attr-defined]
     server = [float(value) for value in result["server_ms"]]  # type: ignore[attr-defined]
     print(f"{args.clients} clients pinging, {args.workers} worker(s), "
-          f"{args.database_url or 'SQLite'}; {result['bodies']} table bodies streamed")
+          f"{args.database_url or 'SQLite'}; {result['bodies']} whole table bodies and {result['patches']} patches "
+          "streamed")
     print(f"live update lag ms (event stored -> streamed): median {statistics.median(lags):.0f}, "
           f"max {lags[-1]:.0f}, all {[round(value) for value in lags]}")
     print(f"page GET /monitoring/{{exam}} ms, server time (Server-Timing) in order: "
@@ -292,7 +310,7 @@ def main() -> int:
               f"lag until the probe's count is in the page, ms: {[round(v) for v in seen['lags_ms']]}")  # type: ignore[index]
         ticks = seen["ticks"]  # type: ignore[index]
         if ticks:
-            print(f"in chromium, per streamed body ({len(ticks)}): patching median "
+            print(f"in chromium, per streamed event ({len(ticks)}): applying median "
                   f"{statistics.median(t[0] for t in ticks):.0f} ms, then until painted median "
                   f"{statistics.median(t[1] for t in ticks):.0f} ms")
     return 0

@@ -5,6 +5,7 @@ and quits all; the clients receive each instruction on their pings."""
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from collections.abc import Awaitable, Iterator
@@ -20,7 +21,7 @@ from sqlalchemy import update
 
 from sebframe.app import create_app
 from sebframe.core.accounts.passwords import hash_password
-from sebframe.core.db.models import UserAccount
+from sebframe.core.db.models import Indicator, UserAccount
 from sebframe.core.services import Services
 from sebframe.settings import Settings
 from sebframe.testing import registry_with
@@ -94,6 +95,22 @@ class Students:
                                           "timestamp": int(time.time() * 1000)}))
         assert response.status_code == 204
 
+    def log_errors(self, name: str, count: int) -> None:
+        seb = self.clients[name].seb
+        for number in range(count):
+            response = self.loop.run(seb.log({"type": "ERROR_LOG", "text": f"error {number}",
+                                              "timestamp": int(time.time() * 1000)}))
+            assert response.status_code == 204
+
+    def close_connection(self, name: str) -> None:
+        async def close() -> None:
+            client = self.clients[name]
+            if client.task is not None:
+                client.task.cancel()
+            await client.seb.close()
+
+        self.loop.run(close())
+
     def wait_for(self, name: str, instruction: str, timeout: float = 10) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -124,6 +141,9 @@ async def _seed(settings: Settings, data_dir: Path) -> SebWorld:
         async with services.db.transaction() as session:
             await session.execute(update(UserAccount).where(UserAccount.username == "demo-supporter")
                                   .values(password_hash=hash_password(PASSWORD), timezone="Europe/Zurich"))
+            session.add(Indicator(exam_id=world.exam_id, name="Errors", indicator_type="ERROR_COUNT",
+                                  color="ffffff", tags="",
+                                  thresholds='[{"value": 1, "color": "ffc20e"}, {"value": 3, "color": "ed1c24"}]'))
         return world
     finally:
         await services.close()
@@ -228,3 +248,46 @@ def test_supporter_watches_live_and_instructs_clients(monitoring_server, student
     page.wait_for_selector(".flash:has-text('Quit sent to 3 SEB connections.')")
     for name in ("alice", "bob", "carol"):
         assert students.wait_for(name, "SEB_QUIT")["instruction"] == "SEB_QUIT"
+
+
+# Each row as the page shows it: key, then per cell its class, background and text (the Ping cell's text changes
+# every second: only its colour is compared).
+TABLE_SHAPE = """async ([url, volatile]) => {
+    const shape = (body) => Array.from(body.rows).map(row => [row.dataset.key || "", Array.from(row.cells).map(
+        (cell, index) => [cell.className, cell.style.background,
+                          index === volatile ? "" : cell.textContent.replace(/\\s+/g, " ").trim()])]);
+    const fresh = new DOMParser().parseFromString(await (await fetch(url)).text(), "text/html");
+    return [shape(document.getElementById("heatmap-rows")), shape(fresh.getElementById("heatmap-rows"))];
+}"""
+
+
+def test_the_streamed_changes_leave_the_table_a_fresh_page_shows(monitoring_server, students: Students,  # type: ignore[no-untyped-def]
+                                                                 browser_page) -> None:
+    server, world = monitoring_server
+    page = browser_page
+    for name in ("alice", "bob", "carol"):
+        students.connect(name)
+    sign_in(page, server.url, "demo-supporter", PASSWORD)
+    url = f"{server.url}/monitoring/{world.exam_id}?hide=closed"
+    page.goto(url)
+    page.wait_for_selector("#live-status:has-text('Live ·')")
+    headers = [text.strip() for text in page.locator("#heatmap thead th").all_inner_texts()]
+
+    students.connect("dave")  # a new row
+    students.log_errors("bob", 3)  # an indicator cell turns red (bob now has an incident)
+    students.raise_hand("alice", "question 5")  # the name cell gets a bell
+    students.close_connection("carol")  # closed ones are hidden: the row goes
+    page.wait_for_selector("#heatmap-rows td.name a:text-is('dave')")
+    page.wait_for_selector("#heatmap-rows td.name.notification")
+
+    shown: list[Any] = []
+    for _ in range(20):  # a tick may be under way: the page follows within a second or two
+        shown, fresh = page.evaluate(TABLE_SHAPE, [url, headers.index("Ping")])
+        if shown == fresh:
+            break
+        time.sleep(0.5)
+    assert shown == fresh
+    names = [re.match(r"[a-z]+", cells[1][2]).group() for _, cells in shown]  # type: ignore[union-attr]
+    assert sorted(names) == ["alice", "bob", "dave"]
+    bob = next(cells for _, cells in shown if cells[1][2] == "bob")
+    assert bob[headers.index("Errors")] == ["cell dark", "rgb(237, 28, 36)", "3"]

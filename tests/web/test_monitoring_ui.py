@@ -5,6 +5,7 @@ who may see and do what. SEB clients connect through the Exam API like the Windo
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import zlib
 from collections.abc import AsyncIterator
@@ -441,6 +442,25 @@ async def test_stream_sends_rows_and_counts(monitor: Monitor, app: Any, spec: st
     anonymous = httpx.Cookies()
     status, _ = await first_stream_bytes(app, monitor.url + "/stream", anonymous, wanted=b"")
     assert status == 303  # signed out: to the sign-in page
+
+
+async def test_stream_then_sends_only_the_cells_that_changed(monitor: Monitor, app: Any) -> None:
+    alice = await monitor.seb("alice", "alice")
+    await monitor.seb("bob", "bob")
+    await sign_in(monitor.client, "demo-supporter")
+    reading = asyncio.create_task(first_stream_bytes(app, monitor.url + "/stream", monitor.client.cookies,
+                                                     wanted=b'"3","ed1c24",1]', timeout=10))
+    await asyncio.sleep(0.2)  # the first tick: the whole body
+    for _ in range(3):
+        await alice.log({"type": "ERROR_LOG", "timestamp": 1, "text": "crash"})
+    status, body = await reading
+    assert status == 200
+    text = body.decode()
+    assert text.count("event: rows\n") == 1 and text.index("event: rows") < text.index("event: patch")
+    patch = json.loads(text.rsplit("event: patch\ndata: ", 1)[1].split("\n", 1)[0])
+    key = await monitor.connection_id(alice)
+    assert [cell[2:] for cell in patch["cells"] if cell[0] == key][-1] == ["3", "ed1c24", 1]  # Errors: red
+    assert "rows" not in patch and "order" not in patch  # alice's other cells and the order did not change
 
 
 async def test_stream_ends_when_the_session_is_no_longer_valid(monitor: Monitor, app: Any,

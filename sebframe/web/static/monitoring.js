@@ -1,9 +1,9 @@
 // Exam monitoring: the live heat map and the instructions (templates/monitoring/*.html).
 //
-// The server sends the whole table body every second (htmx's SSE extension delivers it). Instead of letting
-// htmx replace the body, the rows are matched by their data-key and only cells that changed are replaced:
-// ticked checkboxes, a button under the mouse and the scroll position stay as they are, and rows move when
-// the order changes.
+// The server's stream (htmx's SSE extension delivers it) starts with the whole table body ("rows"), then sends
+// only what changed ("patch", see web/views/monitoring_diff.py): indicator cells as values, changed rows as
+// markup, the order of the rows when it changed. Nothing is swapped wholesale: ticked checkboxes, a button under
+// the mouse and the scroll position stay as they are, and rows move when the order changes.
 (function () {
   "use strict";
 
@@ -13,9 +13,17 @@
     return body ? Array.prototype.slice.call(body.querySelectorAll("input[name=connection]")) : [];
   }
 
-  // The cell is replaced when its markup differs; a ticked checkbox in it stays ticked.
+  // Rows as the server writes them, parsed at once (one parse for many rows is much cheaper than one each).
+  function parseRows(markup) {
+    const template = document.createElement("template");
+    template.innerHTML = markup;
+    return Array.prototype.slice.call(template.content.children);
+  }
+
+  // The cell is replaced when it differs (isEqualNode compares attributes and content without writing markup);
+  // a ticked checkbox in it stays ticked.
   function patchCell(row, cell, fresh) {
-    if (cell.outerHTML === fresh.outerHTML) return;
+    if (cell.isEqualNode(fresh)) return;
     const box = cell.querySelector("input[type=checkbox]");
     const freshBox = fresh.querySelector("input[type=checkbox]");
     if (box && freshBox) freshBox.checked = box.checked;
@@ -37,64 +45,75 @@
     return row;
   }
 
-  // The rows' markup as last applied, by data-key: a row whose markup did not change is not parsed again.
-  // With thousands of rows only a few change per tick; parsing and comparing all of them every second made
-  // the browser fall behind the stream.
-  const applied = new Map();
-
-  // The server writes one <tr> ... </tr> per row; text from clients is escaped, so "<tr" and "</tr>" only
-  // ever delimit rows.
-  function rowMarkups(html) {
-    const rows = [];
-    let start = html.indexOf("<tr");
-    while (start !== -1) {
-      const end = html.indexOf("</tr>", start);
-      if (end === -1) break;
-      rows.push(html.slice(start, end + 5));
-      start = html.indexOf("<tr", end + 5);
-    }
+  function rowsByKey() {
+    const rows = new Map();
+    Array.prototype.forEach.call(body.children, function (row) {
+      if (row.dataset.key) rows.set(row.dataset.key, row);
+    });
     return rows;
   }
 
-  function keyOf(markup) {
-    const found = /^<tr data-key="(\d+)"/.exec(markup);
-    return found ? found[1] : null;
-  }
-
-  function parseRow(markup) {
-    const template = document.createElement("template");
-    template.innerHTML = markup;
-    return template.content.firstElementChild;
-  }
-
-  function updateRows(html) {
-    const existing = new Map();
-    Array.prototype.forEach.call(body.children, function (row) {
-      if (row.dataset.key) existing.set(row.dataset.key, row);
-    });
-    const seen = new Map();
+  // Puts the rows of ``keys`` in this order and removes every other row.
+  function arrange(keys, rows) {
     let position = 0;
-    rowMarkups(html).forEach(function (markup) {
-      const key = keyOf(markup);
-      const old = key ? existing.get(key) : undefined;
-      let node;
-      if (old && applied.get(key) === markup) {
-        node = old;  // unchanged since the last tick
-      } else {
-        node = parseRow(markup);
-        if (old) node = patchRow(old, node);
-      }
-      if (key) {
-        existing.delete(key);
-        seen.set(key, markup);
-      }
-      if (old && node !== old) old.remove();
+    keys.forEach(function (key) {
+      const node = rows.get(String(key));
+      if (!node) return;
       if (body.children[position] !== node) body.insertBefore(node, body.children[position] || null);
       position += 1;
     });
     while (body.children.length > position) body.lastElementChild.remove();
-    applied.clear();
-    seen.forEach(function (markup, key) { applied.set(key, markup); });
+  }
+
+  // Rows parsed from the server's markup take the place of the rows with their keys: kept and patched where
+  // they are, new ones placed by the order.
+  function mergeRows(rows, fresh) {
+    fresh.forEach(function (node) {
+      const key = node.dataset.key || "";  // no key: the explaining row when no connection is shown
+      const old = rows.get(key);
+      const kept = old ? patchRow(old, node) : node;
+      if (old && kept !== old) old.replaceWith(kept);
+      rows.set(key, kept);
+    });
+  }
+
+  // "rows": the whole body, at the start of each stream (the page's first, or after a reconnect).
+  function replaceRows(html) {
+    const rows = rowsByKey();
+    const fresh = parseRows(html);
+    mergeRows(rows, fresh);
+    arrange(fresh.map(function (node) { return node.dataset.key || ""; }), rows);
+  }
+
+  // One indicator cell: text, background (empty: the table's own) and white text, as the server writes them.
+  function setCell(cell, text, background, dark) {
+    const node = cell.firstChild;
+    if (node && node.nodeType === Node.TEXT_NODE && !node.nextSibling) {
+      if (node.data !== text) node.data = text;
+    } else {
+      cell.textContent = text;
+    }
+    const className = dark ? "cell dark" : "cell";
+    if (cell.className !== className) cell.className = className;
+    const style = background ? "background:#" + background : null;
+    if (cell.getAttribute("style") !== style) {
+      if (style) cell.setAttribute("style", style);
+      else cell.removeAttribute("style");
+    }
+  }
+
+  // "patch": what changed since the last event.
+  function applyPatch(patch) {
+    const rows = rowsByKey();
+    if (patch.rows) mergeRows(rows, parseRows(patch.rows.map(function (entry) { return entry[1]; }).join("")));
+    if (patch.cells) {
+      patch.cells.forEach(function (change) {
+        const row = rows.get(String(change[0]));
+        const cell = row && row.cells[change[1]];
+        if (cell) setCell(cell, change[2], change[3], change[4]);
+      });
+    }
+    if (patch.order) arrange(patch.order, rows);
   }
 
   // "n selected"; the actions on the selection are usable only with a selection.
@@ -121,7 +140,8 @@
   if (body) {
     body.addEventListener("htmx:sseBeforeMessage", function (event) {
       event.preventDefault();  // not htmx's swap: the rows are patched
-      updateRows(event.detail.data);
+      if (event.detail.type === "patch") applyPatch(JSON.parse(event.detail.data));
+      else replaceRows(event.detail.data);
       syncSelection();
       setLive("Live · " + new Date().toLocaleTimeString());
     });

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import time
 import zlib
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from sebframe.web.templating import user_zone
 from sebframe.web.views import monitoring_actions, monitoring_connection, monitoring_location
 from sebframe.web.views.activity import to_utc_filter
 from sebframe.web.views.common import current_path, fetch_list, list_params, path_id
+from sebframe.web.views.monitoring_diff import RowsDiff
 from sebframe.web.views.monitoring_table import TableContext, TableFragments, row_view, sse_event
 
 RUNNING_FILTERS = ("name", "lms_setup_id", "start_from")
@@ -103,8 +105,9 @@ async def exam_monitoring(request: Request) -> Response:
 
 
 async def exam_stream(request: Request) -> Response:
-    """Server-sent events for the exam page: ``rows`` (the table body) and ``filters`` (the switches with their
-    counts), each sent when it changed, checked every second. Each tick reads the database in its own short
+    """Server-sent events for the exam page: ``rows`` (the whole table body) then ``patch`` (what changed in it,
+    see ``monitoring_diff``), and ``filters`` (the switches with their counts), each sent when something changed,
+    checked every second. Each tick reads the database in its own short
     session; the stream ends when the client goes away or the user is signed out. ``location=1`` (the page's
     stream URL says so): the rows have the Location column, from the location check's seats."""
     actor = await require_actor(request)
@@ -117,7 +120,8 @@ async def exam_stream(request: Request) -> Response:
 
     async def events() -> AsyncIterator[str]:
         watcher: Actor | None = actor
-        sent: dict[str, str] = {}
+        rows = RowsDiff(fragments.first_indicator)
+        sent_filters = ""
         tick = 0
         yield "retry: 2000\n\n"
         while not await request.is_disconnected():
@@ -133,11 +137,14 @@ async def exam_stream(request: Request) -> Response:
             except NotFound:
                 return  # the exam was deleted, or the user no longer supports it
             seats = await gate.seats(context.exam_id) if context.location else None
-            for name, html in (("rows", fragments.render_rows(snapshot, seats)),
-                               ("filters", fragments.render_filters(snapshot))):
-                if sent.get(name) != html:
-                    sent[name] = html
-                    yield sse_event(name, html)
+            parts = fragments.rows(snapshot, seats)
+            change = rows.update(parts, functools.partial(fragments.body, parts, snapshot))
+            if change:
+                yield sse_event(*change)
+            filters = fragments.render_filters(snapshot)
+            if filters != sent_filters:
+                sent_filters = filters
+                yield sse_event("filters", filters)
             yield ": tick\n\n"  # a write each tick: a closed connection shows up at once
             tick += 1
             elapsed = time.monotonic() - started

@@ -46,6 +46,12 @@ def cell_html(cell: Cell) -> str:
     return f'<td class="cell{dark}" style="background:#{cell.color}">{escape(cell.text)}</td>'
 
 
+def cell_change(cell: Cell) -> tuple[str, str, int]:
+    """What the page's script sets on an indicator cell that changed: the text, the background (empty: the
+    table's own) and whether the text is white. The same as ``cell_html`` writes."""
+    return cell.text, "" if cell.color.lower() == DEFAULT_BACKGROUND else cell.color, int(cell.dark)
+
+
 def location_html(seat: Seat | None) -> str:
     """The Location cell: room and seat; a refused or violating connection marked (red; amber: log-only trial).
     Written for every seated connection every second: the common case (admitted by a rule) comes first."""
@@ -80,18 +86,30 @@ def notes_html(notifications: Sequence[Notification], base: str, back: str, may_
     return "".join(parts)
 
 
-def rows_html(rows: Sequence[RowView], *, exam_id: int, back: str, may_confirm: bool, columns: int, total: int,
-              label: Callable[[Notification], str], seats: Mapping[int, Seat] | None = None) -> Markup:
-    """One ``<tr>`` per row, keyed by the connection id for the page's script, or a single explaining row when
-    there are none. ``seats``: the exam has a location restriction, each row gets its Location cell (None: no
-    such column)."""
-    if not rows:
-        text = "No SEB client is connected yet." if not total else "All connections are hidden by the state filters."
-        return Markup(f'<tr class="empty"><td colspan="{columns}">{text}</td></tr>')
+@dataclass(slots=True)
+class RowParts:
+    """One heat-map row as written: ``head`` is the opening ``<tr>`` with the cells before the indicators (pick,
+    name, info, status, location), ``cells`` the indicator cells' markup, ``values`` the cells they show. The
+    live stream compares parts with the previous tick's to send only what changed."""
+
+    key: int
+    head: str
+    cells: tuple[str, ...]
+    values: tuple[Cell, ...]
+
+    @property
+    def markup(self) -> str:
+        return self.head + "".join(self.cells) + "</tr>"
+
+
+def row_parts(rows: Sequence[RowView], *, exam_id: int, back: str, may_confirm: bool,
+              label: Callable[[Notification], str], seats: Mapping[int, Seat] | None = None) -> list[RowParts]:
+    """The rows' parts, keyed by the connection id for the page's script. ``seats``: the exam has a location
+    restriction, each row gets its Location cell (None: no such column)."""
     base = f"/monitoring/{exam_id}"
     back_field = escape(back)
     cells: dict[int, str] = {}  # a snapshot shares equal cells: each is written once
-    lines = []
+    parts = []
     for row in rows:
         name = escape(row.name)
         row_cells = []
@@ -102,10 +120,18 @@ def rows_html(rows: Sequence[RowView], *, exam_id: int, back: str, may_confirm: 
             row_cells.append(html)
         notes = notes_html(row.notifications, base, back_field, may_confirm, label) if row.notifications else ""
         place = location_html(seats.get(row.id)) if seats is not None else ""
-        lines.append(
-            f'<tr data-key="{row.id}"><td class="pick"><input type="checkbox" name="connection" '
-            f'value="{row.id}" form="selection" aria-label="Select {name}"></td>'
-            f'<td class="name {row.name_mark}"><a href="{base}/connections/{row.id}">{name}</a>{notes}</td>'
-            f'<td class="info {row.info_mark}">{escape(row.info)}</td>'
-            f'<td class="status {row.status_mark}">{escape(row.status)}</td>{place}{"".join(row_cells)}</tr>')
-    return Markup("\n".join(lines))
+        head = (f'<tr data-key="{row.id}"><td class="pick"><input type="checkbox" name="connection" '
+                f'value="{row.id}" form="selection" aria-label="Select {name}"></td>'
+                f'<td class="name {row.name_mark}"><a href="{base}/connections/{row.id}">{name}</a>{notes}</td>'
+                f'<td class="info {row.info_mark}">{escape(row.info)}</td>'
+                f'<td class="status {row.status_mark}">{escape(row.status)}</td>{place}')
+        parts.append(RowParts(row.id, head, tuple(row_cells), row.cells))
+    return parts
+
+
+def rows_html(parts: Sequence[RowParts], *, columns: int, total: int) -> Markup:
+    """The table body: one ``<tr>`` per line, or a single explaining row when there are none."""
+    if not parts:
+        text = "No SEB client is connected yet." if not total else "All connections are hidden by the state filters."
+        return Markup(f'<tr class="empty"><td colspan="{columns}">{text}</td></tr>')
+    return Markup("\n".join(part.markup for part in parts))

@@ -18,7 +18,7 @@ from sebframe.core.location.gate import Seat
 from sebframe.core.monitoring.cells import Cell
 from sebframe.core.monitoring.live import ConnectionState, ExamSnapshot, Notification
 from sebframe.core.monitoring.table import StateFilter, TableRow, table_rows
-from sebframe.web.views.monitoring_rows import RowView, rows_html
+from sebframe.web.views.monitoring_rows import RowParts, RowView, row_parts, rows_html
 
 HEX_COLOR = re.compile(r"[0-9a-fA-F]{6}")
 NOTIFICATION_LABELS = {"raisehand": "Raise hand", "lockscreen": "Lock screen"}
@@ -100,8 +100,13 @@ class TableFragments:
         self.context = context
         self._filters = env.get_template("monitoring/_filters.html")
 
-    def render_rows(self, snapshot: ExamSnapshot, seats: Mapping[int, Seat] | None = None) -> Markup:
-        """The table body; ``seats`` (``LocationGate.seats``) fill the Location column of a restricted exam, and
+    @property
+    def first_indicator(self) -> int:
+        """The index of the first indicator cell in a row (pick, name, info, status and location come first)."""
+        return 4 + self.context.location
+
+    def rows(self, snapshot: ExamSnapshot, seats: Mapping[int, Seat] | None = None) -> list[RowParts]:
+        """The rows shown; ``seats`` (``LocationGate.seats``) fill the Location column of a restricted exam, and
         its refused or violating connections stay visible whatever the state filters hide."""
         checks = self.context.checks_signature_key
         located = self.context.location
@@ -111,10 +116,17 @@ class TableFragments:
         if located and seats and self.context.hidden:
             keep = frozenset(key for key, seat in seats.items() if seat.flagged)
         views = [row_view(row, checks) for row in table_rows(snapshot, self.context.hidden, keep)]
-        return rows_html(views, exam_id=self.context.exam_id, back=self.context.page_url,
-                         may_confirm=self.context.may_supervise,
-                         columns=4 + located + len(snapshot.indicators), total=len(snapshot.connections),
-                         label=notification_label, seats=seats if located else None)
+        return row_parts(views, exam_id=self.context.exam_id, back=self.context.page_url,
+                         may_confirm=self.context.may_supervise, label=notification_label,
+                         seats=seats if located else None)
+
+    def body(self, parts: Sequence[RowParts], snapshot: ExamSnapshot) -> Markup:
+        """The table body of these rows."""
+        return rows_html(parts, columns=self.first_indicator + len(snapshot.indicators),
+                         total=len(snapshot.connections))
+
+    def render_rows(self, snapshot: ExamSnapshot, seats: Mapping[int, Seat] | None = None) -> Markup:
+        return self.body(self.rows(snapshot, seats), snapshot)
 
     def render_filters(self, snapshot: ExamSnapshot) -> str:
         return self._filters.render(self.values(snapshot))

@@ -165,21 +165,23 @@ class MonitoringService:
         shared: dict[tuple[int, float, bool], Cell] = {}  # cells are immutable: equal values share one
         folded = fold.values if fold is not None else {}
         initial = fold.initial() if fold is not None else []
-        for row in rows:
-            status = _STATUSES[row.status]
-            last_ping = self.runtime.last_ping(row.connection_token, row.last_ping_ms)
+        runtime = self.runtime
+        numbered = tuple(enumerate(indicators))
+        # Unpacked by position: 5,000 rows a tick, and a named column costs a lookup each.
+        for (connection_id, token, user_session_id, address, os_name, version, machine, status_name, stored_ping,
+             created_ms, security_granted, version_granted) in rows:
+            status = _STATUSES[status_name]
+            last_ping = runtime.last_ping(token, stored_ping)
             active = status in ACTIVE_STATES
-            missing = self.runtime.is_missing(exam_id, row.status, last_ping, row.created_ms, now)
-            values = folded.get(row.id, initial)
+            missing = runtime.is_missing(exam_id, status_name, last_ping, created_ms, now)
+            values = folded.get(connection_id, initial)
             cells = tuple([self._cell(shared, index, indicator, values[index], last_ping, now, active)
-                           for index, indicator in enumerate(indicators)])
+                           for index, indicator in numbered])
             states.append(ConnectionState(
-                id=row.id, token=row.connection_token, user_session_id=row.user_session_id or NO_NAME,
-                client_address=row.client_address, seb_os_name=row.seb_os_name, seb_version=row.seb_version,
-                seb_machine_name=row.seb_machine_name, status=status, missing=missing,
-                notifications=tuple(notifications.get(row.id, ())),
-                security_check_granted=row.security_check_granted,
-                client_version_granted=row.client_version_granted, last_ping_ms=last_ping, cells=cells))
+                id=connection_id, token=token, user_session_id=user_session_id or NO_NAME, client_address=address,
+                seb_os_name=os_name, seb_version=version, seb_machine_name=machine, status=status, missing=missing,
+                notifications=tuple(notifications.get(connection_id, ())), security_check_granted=security_granted,
+                client_version_granted=version_granted, last_ping_ms=last_ping, cells=cells))
         snapshot = ExamSnapshot(exam_id, exam_name, running is not None, indicators, tuple(states), now)
         if connection_id is None:
             self._shared[exam_id] = snapshot

@@ -253,7 +253,7 @@ class SessionRuntime:
         """SEB Server's missing flag, computed now: a connecting, ready or active connection of a running exam
         whose last ping (or, before the first, its creation) is older than the exam's highest ping threshold."""
         running = self.running.get(exam_id) if exam_id is not None else None
-        if running is None or ConnectionStatus(status) not in ACTIVE_STATES:
+        if running is None or status not in ACTIVE_STATES:  # a StrEnum set: the name is found as it is
             return False
         return now - (last_ping_ms or created_ms) >= running.missing_ping_threshold_ms
 

@@ -54,7 +54,6 @@ _SORTABLE: dict[str, ColumnElement[Any]] = {
 }
 assert set(_SORTABLE) == set(CLIENT_LOG_SORTS)
 _NEWEST_FIRST = (ClientEvent.server_time_ms.desc(), ClientEvent.id.desc())
-# A spreadsheet runs a cell starting like this as a formula; SEB clients choose their log texts and logins.
 
 
 @dataclass(frozen=True, slots=True)

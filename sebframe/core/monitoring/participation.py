@@ -48,7 +48,6 @@ _SORTABLE = {
     "status": ClientConnection.status,
 }
 assert set(_SORTABLE) == set(PARTICIPATION_SORTS)
-# A spreadsheet runs a cell starting like this as a formula; SEB clients choose machine names and logins.
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any, TypeVar, get_args
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,7 +18,7 @@ from starlette.routing import Route
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.errors import AuthenticationFailed, NotFound, SebframeError, TooManyAttempts, ValidationFailed
 from sebframe.core.services import Services
-from sebframe.core.validation import field_errors_of
+from sebframe.core.validation import field_errors_of, parse_input
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ def parse_json(model: type[ModelT], data: Any) -> ModelT:
     """Validate a decoded JSON document strictly: an object, known fields only, JSON types only.
 
     Strict mode means ``"5"`` is no integer and ``"yes"`` no boolean; an integrator sending the wrong
-    type gets told instead of guessed at.
+    type gets told instead of guessed at. Date-time fields take ISO 8601 with a time zone.
     """
     if not isinstance(data, dict):
         raise ValidationFailed({}, f"expected a JSON object, got {_json_type(data)}")
@@ -118,10 +120,41 @@ def parse_json(model: type[ModelT], data: Any) -> ModelT:
     _check_values(data, "", errors)
     if errors:
         raise ValidationFailed(errors)
+    times = _datetime_fields(model).intersection(data)
+    if not times:
+        try:
+            return model.model_validate_json(json.dumps(data), strict=True)
+        except ValidationError as exc:
+            raise ValidationFailed(field_errors_of(exc)) from None
+    # Behind a before-validator (every input model has one) pydantic's strict JSON mode sees Python input, where
+    # a string is no date-time: those fields are read here, the others strictly as always.
+    parsed: dict[str, datetime | None] = {}
+    for name in times:
+        try:
+            parsed[name] = moment = _DATETIME.validate_json(json.dumps(data[name]), strict=True)
+        except ValidationError:
+            moment = datetime.min  # naive: the same message
+        if moment is not None and moment.tzinfo is None:  # a time without its zone means different things
+            errors[name] = "give an ISO 8601 date and time with its time zone, e.g. 2026-11-22T09:00:00Z"
     try:
-        return model.model_validate_json(json.dumps(data), strict=True)
+        model.model_validate_json(json.dumps({key: value for key, value in data.items() if key not in times}),
+                                  strict=True)
     except ValidationError as exc:
-        raise ValidationFailed(field_errors_of(exc)) from None
+        for name, message in field_errors_of(exc).items():
+            if name not in times:
+                errors.setdefault(name, message)
+    if errors:
+        raise ValidationFailed(errors)
+    return parse_input(model, {**data, **parsed})
+
+
+_DATETIME = TypeAdapter(datetime | None)
+
+
+@functools.cache
+def _datetime_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(name for name, field in model.model_fields.items()
+                     if field.annotation is datetime or datetime in get_args(field.annotation))
 
 
 def _check_values(value: Any, path: str, errors: dict[str, str]) -> None:

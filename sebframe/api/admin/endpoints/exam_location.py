@@ -7,29 +7,23 @@ suspends and resumes the restriction, and grants and revokes overrides. Other ex
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
 from sebframe.api.admin.app import router
-from sebframe.api.admin.endpoints._common import check_query, out, parse_body, parse_json, services_of
-from sebframe.api.admin.routing import QueryParam, json_body
+from sebframe.api.admin.endpoints._common import check_query, out, parse_body, services_of
+from sebframe.api.admin.routing import QueryParam
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import LocationException, LocationOverride, LocationProfile
-from sebframe.core.errors import ValidationFailed
 from sebframe.core.location.overrides import PlacedConnection
 from sebframe.core.location.policies import ExamPolicy
 from sebframe.core.location.schemas import ExceptionInput, OverrideInput, PolicyInput, RevokeInput, SuspendInput
-from sebframe.core.validation import InputModel, parse_input
 
 TAG = "locations"
-
-ModelT = TypeVar("ModelT", bound=InputModel)
-_TIME = TypeAdapter(datetime | None)
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -171,26 +165,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _parse_timed(request: Request, model: type[ModelT], *times: str) -> ModelT:
-    """Like ``parse_body``, for input models with date-time fields: those are read as ISO 8601 strings first
-    (the strict JSON mode of ``parse_json`` cannot reach them through the models' before-validators)."""
-    data = await json_body(request)
-    if not isinstance(data, dict):
-        parse_json(model, data)  # the API's "expected a JSON object"
-    errors: dict[str, str] = {}
-    parsed: dict[str, datetime | None] = {}
-    for name in times:
-        if name in data:
-            try:
-                parsed[name] = _TIME.validate_json(json.dumps(data[name]), strict=True)
-            except ValidationError:
-                errors[name] = "give an ISO 8601 date and time with its time zone, e.g. 2026-11-22T09:00:00Z"
-    if errors:
-        raise ValidationFailed(errors)
-    parse_json(model, {key: value for key, value in data.items() if key not in times})  # types of the rest
-    return parse_input(model, {**data, **parsed})
-
-
 @router.get("/exams/{id:int}/location", summary="The exam's location restriction: profiles, mode, suspension, "
             "exceptions", tag=TAG, response_model=PolicyOut)
 async def get_exam_location(request: Request, actor: Actor) -> dict[str, Any]:
@@ -235,7 +209,7 @@ async def list_exam_location_exceptions(request: Request, actor: Actor) -> dict[
              "or only a substitute profile", tag=TAG, request_model=ExceptionInput, response_model=ExceptionOut,
              status_code=201)
 async def add_exam_location_exception(request: Request, actor: Actor) -> dict[str, Any]:
-    data = await _parse_timed(request, ExceptionInput, "valid_from", "valid_to")
+    data = await parse_body(request, ExceptionInput)
     row = await services_of(request).locations.policies.add_exception(actor, _exam_id(request), data)
     return out(ExceptionOut.of(row))
 
@@ -251,7 +225,7 @@ async def get_exam_location_exception(request: Request, actor: Actor) -> dict[st
 @router.put("/exams/{id:int}/location/exceptions/{exception_id:int}", summary="Replace a location exception",
             tag=TAG, request_model=ExceptionInput, response_model=ExceptionOut)
 async def replace_exam_location_exception(request: Request, actor: Actor) -> dict[str, Any]:
-    data = await _parse_timed(request, ExceptionInput, "valid_from", "valid_to")
+    data = await parse_body(request, ExceptionInput)
     row = await services_of(request).locations.policies.update_exception(
         actor, _exam_id(request), request.path_params["exception_id"], data)
     return out(ExceptionOut.of(row))
@@ -302,7 +276,7 @@ async def list_exam_location_overrides(request: Request, actor: Actor) -> dict[s
              "required; until the exam's end at the latest); the same approval again returns the existing "
              "override", tag=TAG, request_model=OverrideInput, response_model=OverrideOut, status_code=201)
 async def grant_exam_location_override(request: Request, actor: Actor) -> dict[str, Any]:
-    data = await _parse_timed(request, OverrideInput, "expires_at")
+    data = await parse_body(request, OverrideInput)
     row = await services_of(request).locations.overrides.grant(actor, _exam_id(request), data)
     return out(OverrideOut.of(row, _now()))
 

@@ -107,9 +107,9 @@ async def exam_monitoring(request: Request) -> Response:
 async def exam_stream(request: Request) -> Response:
     """Server-sent events for the exam page: ``rows`` (the whole table body) then ``patch`` (what changed in it,
     see ``monitoring_diff``), and ``filters`` (the switches with their counts), each sent when something changed,
-    checked every second. Each tick reads the database in its own short
-    session; the stream ends when the client goes away or the user is signed out. ``location=1`` (the page's
-    stream URL says so): the rows have the Location column, from the location check's seats."""
+    checked every second. Each tick reads the database in its own short session; the stream ends when the client
+    goes away or the user is signed out. ``location=1`` (the page's stream URL says so): the rows have the Location
+    column, from the location check's seats."""
     actor = await require_actor(request)
     services = services_of(request)
     _, context = await _table_context(request, actor, path_id(request),

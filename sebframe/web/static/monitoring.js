@@ -144,7 +144,8 @@
     }
   }
 
-  // "patch": what changed since the last event.
+  // "patch": what changed since the last event. Whether rows came, went or were replaced (the selection may have
+  // changed with them).
   function applyPatch(patch) {
     const rows = rowsByKey();
     if (patch.rows) mergeRows(rows, parseRows(patch.rows.map(function (entry) { return entry[1]; }).join("")));
@@ -164,6 +165,7 @@
       });
     }
     if (patch.order) arrange(patch.order, rows);
+    return Boolean(patch.rows || patch.order);
   }
 
   // "n selected"; the actions on the selection are usable only with a selection.
@@ -191,9 +193,12 @@
     Array.prototype.forEach.call(body.children, watch);
     body.addEventListener("htmx:sseBeforeMessage", function (event) {
       event.preventDefault();  // not htmx's swap: the rows are patched
-      if (event.detail.type === "patch") applyPatch(JSON.parse(event.detail.data));
-      else replaceRows(event.detail.data);
-      syncSelection();
+      if (event.detail.type !== "patch") {
+        replaceRows(event.detail.data);
+        syncSelection();
+      } else if (applyPatch(JSON.parse(event.detail.data))) {
+        syncSelection();
+      }
       setLive("Live · " + new Date().toLocaleTimeString());
     });
     const live = document.getElementById("monitoring");

@@ -22,8 +22,15 @@ RED = Cell("5", "ed1c24", True, True, True)
 ZERO = Cell("0", "ffffff", False, False, False)
 
 # Each row as shown: key, then per cell its class, background and text.
-SHAPE = """(selector) => Array.from(document.querySelectorAll(selector)).map(row => [row.dataset.key,
-    Array.from(row.cells).map(cell => [cell.className, cell.getAttribute("style") || "", cell.textContent])])"""
+ROW_SHAPE = """row => [row.dataset.key, Array.from(row.cells).map(
+    cell => [cell.className, cell.getAttribute("style") || "", cell.textContent])]"""
+SHAPE = f"(selector) => Array.from(document.querySelectorAll(selector)).map({ROW_SHAPE})"
+# The same of a row as the server writes it, parsed by the same browser.
+WRITTEN_SHAPE = f"""([html, key]) => {{
+    const template = document.createElement("template");
+    template.innerHTML = "<table><tbody>" + html + "</tbody></table>";
+    return [template.content.querySelector(`tr[data-key="${{key}}"]`)].map({ROW_SHAPE});
+}}"""
 
 
 def rows_at(tick: int, keys: range = range(1, ROWS + 1)) -> list[RowParts]:
@@ -52,14 +59,7 @@ def shape(page: Any, selector: str) -> Any:
 
 
 def expected(page: Any, parts: list[RowParts], key: int) -> Any:
-    """The row as the server writes it, parsed by the same browser."""
-    return page.evaluate("""([html, key]) => {
-        const template = document.createElement("template");
-        template.innerHTML = "<table><tbody>" + html + "</tbody></table>";
-        const row = template.content.querySelector(`tr[data-key="${key}"]`);
-        return [[row.dataset.key, Array.from(row.cells).map(cell =>
-            [cell.className, cell.getAttribute("style") || "", cell.textContent])]];
-    }""", [str(rows_html(parts, columns=6, total=len(parts))), key])
+    return page.evaluate(WRITTEN_SHAPE, [str(rows_html(parts, columns=6, total=len(parts))), key])
 
 
 def test_rows_on_screen_change_at_once_and_rows_out_of_sight_when_they_come_into_view(browser_page) -> None:  # type: ignore[no-untyped-def]

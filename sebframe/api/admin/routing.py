@@ -120,14 +120,9 @@ def parse_json(model: type[ModelT], data: Any) -> ModelT:
     _check_values(data, "", errors)
     if errors:
         raise ValidationFailed(errors)
-    times = _datetime_fields(model).intersection(data)
-    if not times:
-        try:
-            return model.model_validate_json(json.dumps(data), strict=True)
-        except ValidationError as exc:
-            raise ValidationFailed(field_errors_of(exc)) from None
     # Behind a before-validator (every input model has one) pydantic's strict JSON mode sees Python input, where
-    # a string is no date-time: those fields are read here, the others strictly as always.
+    # a string is no date-time: date-time fields are read here, the others strictly as always.
+    times = _datetime_fields(model).intersection(data)
     parsed: dict[str, datetime | None] = {}
     for name in times:
         try:
@@ -137,15 +132,15 @@ def parse_json(model: type[ModelT], data: Any) -> ModelT:
         if moment is not None and moment.tzinfo is None:  # a time without its zone means different things
             errors[name] = "give an ISO 8601 date and time with its time zone, e.g. 2026-11-22T09:00:00Z"
     try:
-        model.model_validate_json(json.dumps({key: value for key, value in data.items() if key not in times}),
-                                  strict=True)
+        checked = model.model_validate_json(
+            json.dumps({key: value for key, value in data.items() if key not in times}), strict=True)
     except ValidationError as exc:
         for name, message in field_errors_of(exc).items():
             if name not in times:
                 errors.setdefault(name, message)
     if errors:
         raise ValidationFailed(errors)
-    return parse_input(model, {**data, **parsed})
+    return parse_input(model, {**data, **parsed}) if times else checked
 
 
 _DATETIME = TypeAdapter(datetime | None)

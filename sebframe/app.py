@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,12 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        for plugin_name, result in services.plugins.collect("sebframe_startup", app=app, services=services):
-            if inspect.isawaitable(result):
-                try:
-                    await result
-                except Exception:
-                    log.exception("plugin %s failed in sebframe_startup", plugin_name)
+        await services.plugins.startup(app, services.startup_context())
         await services.sessions.runtime.start()  # live SEB connections: batched writes, sync between processes
         await services.locations.profiles.trusted_proxy_overlaps()  # warns of proxies inside exam rooms
         await services.locations.audit.note_proxy_configuration(services.settings.proxy_description)
@@ -69,8 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             await services.close()
 
     web = create_web_app(services)
-    plugin_routes: list[BaseRoute] = [route for _, route in services.plugins.collect("sebframe_routes")
-                                      if isinstance(route, BaseRoute)]
+    plugin_routes: list[BaseRoute] = services.plugins.routes()
     app = Starlette(
         routes=[
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),

@@ -282,7 +282,8 @@ def plugins_list(as_json: bool) -> None:
         return
     for info in infos:
         origin = "built-in" if info.builtin else f"{info.distribution or '?'} {info.version or ''}".strip()
-        click.echo(f"{info.name:<28} {origin:<32} {', '.join(info.hooks)}")
+        click.echo(f"{info.name:<28} {origin:<32} {', '.join(info.provides) or '-'}")
+        click.echo(f"{'':<28} {'':<32} hooks: {', '.join(info.hooks)}")
     for failure in registry.failures:
         click.echo(f"FAILED {failure.name} ({failure.stage}): {failure.error}", err=True)
 
@@ -352,7 +353,7 @@ def _add_plugin_commands() -> None:
     try:
         from sebframe.core.plugins import PluginRegistry
 
-        PluginRegistry.load(Settings()).collect("sebframe_register_commands", cli=cli)
+        PluginRegistry.load(Settings()).register_commands(cli)
     except Exception as exc:  # a broken plugin or bad settings must not break --help
         logging.getLogger(__name__).warning("plugin commands not loaded: %s", exc)
 

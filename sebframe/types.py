@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
@@ -25,6 +26,106 @@ def _normalised(name: str) -> str:
     if not name:
         raise ValueError("a plugin descriptor needs a non-empty name")
     return name
+
+
+# -- who is asking: roles, privileges and the signed-in user ---------------------------------------
+
+
+class Role(StrEnum):
+    """SEB Server's four user roles."""
+
+    SEB_SERVER_ADMIN = "SEB_SERVER_ADMIN"
+    INSTITUTIONAL_ADMIN = "INSTITUTIONAL_ADMIN"
+    EXAM_ADMIN = "EXAM_ADMIN"
+    EXAM_SUPPORTER = "EXAM_SUPPORTER"
+
+    @property
+    def label(self) -> str:
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {
+    Role.SEB_SERVER_ADMIN: "SEB Server Administrator",
+    Role.INSTITUTIONAL_ADMIN: "Institutional Administrator",
+    Role.EXAM_ADMIN: "Exam Administrator",
+    Role.EXAM_SUPPORTER: "Exam Supporter",
+}
+
+
+class Privilege(IntEnum):
+    """read < modify < write; write includes create, delete and activate."""
+
+    NONE = 0
+    READ = 1
+    MODIFY = 2
+    WRITE = 3
+
+
+class EntityType(StrEnum):
+    """The kinds of entity privileges are granted on."""
+
+    INSTITUTION = "INSTITUTION"
+    USER_ACCOUNT = "USER_ACCOUNT"
+    USER_ACTIVITY_LOG = "USER_ACTIVITY_LOG"
+    CERTIFICATE = "CERTIFICATE"
+    CONNECTION_CONFIGURATION = "CONNECTION_CONFIGURATION"
+    LMS_SETUP = "LMS_SETUP"
+    EXAM = "EXAM"
+    EXAM_TEMPLATE = "EXAM_TEMPLATE"
+    EXAM_CONFIGURATION = "EXAM_CONFIGURATION"
+    CONFIGURATION_TEMPLATE = "CONFIGURATION_TEMPLATE"
+    CLIENT_CONNECTION = "CLIENT_CONNECTION"
+    CLIENT_EVENT = "CLIENT_EVENT"
+    LOCATION = "LOCATION"  # testing-center locations and IP profiles
+
+
+class Scope(IntEnum):
+    """How far a list query may reach for one entity type and privilege."""
+
+    NONE = 0
+    OWNER = 1
+    INSTITUTION = 2
+    OVERALL = 3
+
+
+@runtime_checkable
+class Actor(Protocol):
+    """The signed-in user as hooks see it (``sebframe_menu_items``); the core's own actor implements it."""
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def institution_id(self) -> int: ...
+
+    @property
+    def roles(self) -> frozenset[Role]: ...
+
+    def has_role(self, role: Role) -> bool: ...
+
+    def may(self, privilege: Privilege, entity_type: EntityType, *, institution_id: int | None,
+            owner_id: int | None = None) -> bool:
+        """True if the user holds ``privilege`` on an entity of that institution and owner."""
+        ...
+
+    def scope(self, privilege: Privilege, entity_type: EntityType) -> Scope:
+        """The widest reach the user's roles give for ``privilege`` on ``entity_type``."""
+        ...
+
+
+# -- start-up ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StartupContext:
+    """What ``sebframe_startup`` gets besides the application: stable facts about this server, no services."""
+
+    data_dir: Path  # the server's data directory; keep a plugin's files under ``data_dir / <plugin name>``
+    external_url: str | None  # the URL SEB clients and browsers reach this server at, when configured
+    plugin_names: tuple[str, ...]  # every registered plugin, built-ins included
 
 
 # -- common values -------------------------------------------------------------------------------
@@ -369,6 +470,7 @@ class MenuItem:
 
 
 __all__ = [
+    "Actor",
     "AdmissionCheck",
     "AdmissionDecision",
     "AdmissionRequest",
@@ -376,6 +478,7 @@ __all__ = [
     "ChoiceSource",
     "ClientEventView",
     "ConnectionTestResult",
+    "EntityType",
     "ExamineeAccount",
     "IndicatorComputation",
     "IndicatorType",
@@ -384,6 +487,7 @@ __all__ = [
     "LmsFeature",
     "LmsType",
     "MenuItem",
+    "Privilege",
     "ProctoringRoom",
     "ProctoringService",
     "ProctoringType",
@@ -392,6 +496,9 @@ __all__ = [
     "RestrictionApi",
     "RestrictionField",
     "RestrictionType",
+    "Role",
+    "Scope",
     "SebRestriction",
+    "StartupContext",
     "Threshold",
 ]

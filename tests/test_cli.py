@@ -65,3 +65,14 @@ def test_plugins_list(env: dict[str, str]) -> None:
     builtins = [plugin["name"] for plugin in listing["plugins"] if plugin["builtin"]]
     assert builtins == ["sebframe.core.lms.testing_lms", "sebframe.web.menu"]
     assert listing["failures"] == []
+    testing_lms = next(plugin for plugin in listing["plugins"] if plugin["name"] == "sebframe.core.lms.testing_lms")
+    assert testing_lms["provides"] == ["LMS type TESTING", "restriction API TESTING"]
+
+
+def test_plugins_list_says_what_each_plugin_provides(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["plugins", "list"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    row = next(index for index, line in enumerate(lines) if line.startswith("sebframe.core.lms.testing_lms "))
+    assert lines[row].split()[1:] == ["built-in", "LMS", "type", "TESTING,", "restriction", "API", "TESTING"]
+    assert lines[row + 1].split() == ["hooks:", "sebframe_lms_types,", "sebframe_restriction_apis"]

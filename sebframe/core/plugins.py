@@ -2,26 +2,49 @@
 
 stevedore discovers and imports the installed distributions of entry-point group ``sebframe.plugins``
 (a plugin that fails to import is logged and skipped); pluggy registers each loaded module next to the
-built-in plugins and calls the hooks. Registration hooks are collected one implementation at a time, so
-a plugin whose hook raises is logged and skipped instead of taking the server down.
+built-in plugins. Every hook is called through a typed method of ``PluginRegistry`` (no hook names as
+strings elsewhere), one implementation at a time, so a plugin whose hook raises is logged and skipped
+instead of taking the server down.
+
+pluggy's safety nets apply at registration: a plugin implementing a hook that does not exist (a typo such
+as ``sebframe_lms_type``) or a hook wrapper is refused with a failure that ``sebframe plugins list`` shows.
+Wrappers are refused because hooks are called one implementation at a time, where a wrapper would
+silently never run.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 from stevedore import ExtensionManager
 
 from sebframe.hookspecs import PROJECT_NAME, SPEC_MODULES
 from sebframe.settings import Settings
-from sebframe.types import AdmissionCheck, IndicatorType, LmsType, ProctoringType, RestrictionType
+from sebframe.types import (
+    Actor,
+    AdmissionCheck,
+    IndicatorType,
+    LmsType,
+    MenuItem,
+    ProctoringType,
+    RestrictionType,
+    StartupContext,
+)
+
+if TYPE_CHECKING:
+    import click
+    import jinja2
+    from starlette.applications import Starlette
+    from starlette.routing import BaseRoute
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +67,7 @@ class PluginInfo:
     version: str | None
     hooks: tuple[str, ...]
     builtin: bool
+    provides: tuple[str, ...] = ()  # e.g. "LMS type OPEN_EDX", "indicator type LAST_PING"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,22 +144,44 @@ class PluginRegistry:
             return
         try:
             self.pm.register(plugin, name=name)
+            problem = self._unsupported_hooks(plugin)
         except Exception as error:  # a malformed hookimpl must not stop the server
             log.error("plugin %s could not be registered and is skipped: %s", name, error)
             self.failures.append(PluginFailure(name, "register", f"{type(error).__name__}: {error}"))
             return
+        if problem:
+            self.pm.unregister(plugin)
+            log.error("plugin %s is skipped: %s", name, problem)
+            self.failures.append(PluginFailure(name, "register", problem))
+            return
         if builtin:
             self.builtin_names.add(name)
+        self.pm.check_pending()  # holds after the refusals above; a failure here is a bug in this module
+
+    def _unsupported_hooks(self, plugin: object) -> str | None:
+        """Why the just-registered ``plugin`` cannot be used, or None: unknown hook names and hook wrappers."""
+        problems = []
+        known = [name for name, caller in vars(self.pm.hook).items() if caller.spec is not None]
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            if caller.spec is None:
+                guess = difflib.get_close_matches(caller.name, known, n=1)
+                hint = f" (did you mean {guess[0]}?)" if guess else ""
+                problems.append(f"{caller.name} is not a sebframe hook{hint}")
+                continue
+            if any(impl.plugin is plugin and (impl.hookwrapper or impl.wrapper) for impl in caller.get_hookimpls()):
+                problems.append(f"{caller.name} is a hook wrapper; sebframe calls each implementation alone "
+                                "and does not run wrappers")
+        return "; ".join(problems) or None
 
     # -- calling hooks -------------------------------------------------------------------------
 
-    def collect(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    def _collect(self, hook: pluggy.HookCaller, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call every implementation of a hook alone; returns (plugin name, item) for each result item.
 
         Results that are iterables are flattened. A raising implementation is logged and left out.
         """
         results: list[tuple[str, Any]] = []
-        hook = getattr(self.pm.hook, hook_name)
+        hook_name = hook.name
         for impl in reversed(hook.get_hookimpls()):
             args = {name: kwargs[name] for name in impl.argnames if name in kwargs}
             try:
@@ -148,12 +194,19 @@ class PluginRegistry:
             results.extend((impl.plugin_name, item) for item in items if item is not None)
         return results
 
-    def _by_name(self, hook_name: str, kind: type[T], key: Callable[[T], str]) -> dict[str, T]:
+    def _typed(self, hook: pluggy.HookCaller, kind: type[T], **kwargs: Any) -> list[tuple[str, T]]:
+        """``_collect`` keeping only items of ``kind``; others are logged as the plugin's mistake."""
+        items = []
+        for plugin_name, item in self._collect(hook, **kwargs):
+            if isinstance(item, kind):
+                items.append((plugin_name, item))
+            else:
+                log.error("plugin %s returned %r from %s; expected %s", plugin_name, item, hook.name, kind.__name__)
+        return items
+
+    def _by_name(self, hook: pluggy.HookCaller, kind: type[T], key: Callable[[T], str]) -> dict[str, T]:
         found: dict[str, tuple[str, T]] = {}
-        for plugin_name, item in self.collect(hook_name):
-            if not isinstance(item, kind):
-                log.error("plugin %s returned %r from %s; expected %s", plugin_name, item, hook_name, kind.__name__)
-                continue
+        for plugin_name, item in self._typed(hook, kind):
             name = key(item)
             if name in found:
                 raise PluginConflict(
@@ -164,19 +217,47 @@ class PluginRegistry:
         return {name: item for name, (_, item) in sorted(found.items())}
 
     def lms_types(self) -> dict[str, LmsType]:
-        return self._by_name("sebframe_lms_types", LmsType, lambda item: item.name)
+        return self._by_name(self.pm.hook.sebframe_lms_types, LmsType, lambda item: item.name)
 
     def restriction_types(self) -> dict[str, RestrictionType]:
-        return self._by_name("sebframe_restriction_apis", RestrictionType, lambda item: item.lms_type)
+        return self._by_name(self.pm.hook.sebframe_restriction_apis, RestrictionType, lambda item: item.lms_type)
 
     def indicator_types(self) -> dict[str, IndicatorType]:
-        return self._by_name("sebframe_indicator_types", IndicatorType, lambda item: item.name)
+        return self._by_name(self.pm.hook.sebframe_indicator_types, IndicatorType, lambda item: item.name)
 
     def proctoring_types(self) -> dict[str, ProctoringType]:
-        return self._by_name("sebframe_proctoring_services", ProctoringType, lambda item: item.name)
+        return self._by_name(self.pm.hook.sebframe_proctoring_services, ProctoringType, lambda item: item.name)
 
     def admission_checks(self) -> list[AdmissionCheck]:
-        return [item for _, item in self.collect("sebframe_admission_checks") if isinstance(item, AdmissionCheck)]
+        return [item for _, item in self._typed(self.pm.hook.sebframe_admission_checks, AdmissionCheck)]
+
+    async def startup(self, app: Starlette, context: StartupContext) -> None:
+        """Run every ``sebframe_startup``; one that raises (or whose awaitable raises) is logged, not fatal."""
+        for plugin_name, result in self._collect(self.pm.hook.sebframe_startup, app=app, context=context):
+            if inspect.isawaitable(result):
+                try:
+                    await result
+                except Exception as error:
+                    log.exception("plugin %s failed in sebframe_startup", plugin_name)
+                    self.failures.append(PluginFailure(plugin_name, "sebframe_startup",
+                                                       f"{type(error).__name__}: {error}"))
+
+    def routes(self) -> list[BaseRoute]:
+        from starlette.routing import BaseRoute
+
+        return [route for _, route in self._typed(self.pm.hook.sebframe_routes, BaseRoute)]
+
+    def menu_items(self, actor: Actor) -> list[MenuItem]:
+        return [item for _, item in self._typed(self.pm.hook.sebframe_menu_items, MenuItem, actor=actor)]
+
+    def template_dirs(self) -> list[Path]:
+        return [Path(item) for _, item in self._typed(self.pm.hook.sebframe_template_dirs, str | Path)]
+
+    def prepare_jinja_environment(self, env: jinja2.Environment) -> None:
+        self._collect(self.pm.hook.sebframe_prepare_jinja_environment, env=env)
+
+    def register_commands(self, cli: click.Group) -> None:
+        self._collect(self.pm.hook.sebframe_register_commands, cli=cli)
 
     def get_lms_type(self, name: str) -> LmsType:
         types = self.lms_types()
@@ -187,15 +268,41 @@ class PluginRegistry:
 
     # -- listing -------------------------------------------------------------------------------
 
+    def names(self) -> tuple[str, ...]:
+        """Every registered plugin, built-ins included."""
+        return tuple(name for name, plugin in self.pm.list_name_plugin() if plugin is not None)
+
     def installed(self) -> list[PluginInfo]:
+        provided = self._provided()
         infos = []
         for name, plugin in self.pm.list_name_plugin():
             if plugin is None:
                 continue
             hooks = tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or []))
             dist, version = self.distributions.get(name, (None, None))
-            infos.append(PluginInfo(name, dist, version, hooks, name in self.builtin_names))
+            infos.append(PluginInfo(name, dist, version, hooks, name in self.builtin_names,
+                                    tuple(provided.get(name, ()))))
         return sorted(infos, key=lambda info: (info.builtin, info.name))
+
+    def _provided(self) -> dict[str, list[str]]:
+        """What each plugin contributes through the registration hooks, in words."""
+        hook = self.pm.hook
+        described: list[tuple[str, list[tuple[str, Any]], Callable[[Any], str]]] = [
+            ("LMS type", self._typed(hook.sebframe_lms_types, LmsType), lambda item: item.name),
+            ("restriction API", self._typed(hook.sebframe_restriction_apis, RestrictionType),
+             lambda item: item.lms_type),
+            ("indicator type", self._typed(hook.sebframe_indicator_types, IndicatorType), lambda item: item.name),
+            ("proctoring service", self._typed(hook.sebframe_proctoring_services, ProctoringType),
+             lambda item: item.name),
+            ("admission check", self._typed(hook.sebframe_admission_checks, AdmissionCheck), lambda item: item.name),
+            ("routes", self._collect(hook.sebframe_routes), lambda route: str(getattr(route, "path", route))),
+            ("templates", self._typed(hook.sebframe_template_dirs, str | Path), str),
+        ]
+        provided: dict[str, list[str]] = {}
+        for label, items, key in described:
+            for plugin_name, item in items:
+                provided.setdefault(plugin_name, []).append(f"{label} {key(item)}")
+        return provided
 
 
 def _is_iterable_result(value: object) -> bool:

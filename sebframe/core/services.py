@@ -24,6 +24,7 @@ from sebframe.core.sebconfig.exam_configs import ExamConfigService
 from sebframe.core.secrets import SecretBox
 from sebframe.core.session.sessions import Sessions
 from sebframe.settings import Settings
+from sebframe.types import StartupContext
 
 
 @dataclass
@@ -88,6 +89,14 @@ class Services:
             participation=ParticipationService(db),
             client_logs=ClientLogService(db),
             locations=Locations.create(db, plugins, sessions.runtime, settings.trusted_proxy_networks),
+        )
+
+    def startup_context(self) -> StartupContext:
+        """What plugins get at start-up: facts about this server, never the services themselves."""
+        return StartupContext(
+            data_dir=self.settings.data_dir.resolve(),
+            external_url=self.settings.external_url,
+            plugin_names=self.plugins.names(),
         )
 
     async def close(self) -> None:

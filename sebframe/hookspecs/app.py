@@ -14,18 +14,16 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.routing import BaseRoute
 
-    from sebframe.core.accounts.actor import Actor
-    from sebframe.core.services import Services
-    from sebframe.types import MenuItem
+    from sebframe.types import Actor, MenuItem, StartupContext
 
 
 @hookspec
-def sebframe_startup(app: Starlette, services: Services) -> Awaitable[None] | None:
+def sebframe_startup(app: Starlette, context: StartupContext) -> Awaitable[None] | None:
     """Called once when the server starts, after the database is reachable.
 
     :param app: the Starlette application.
-    :param services: the core services (database, settings, plugin registry, ...).
-    :return: ``None`` or an awaitable, which is awaited.
+    :param context: facts about this server (data directory, external URL, registered plugins).
+    :return: ``None`` or an awaitable, which is awaited; an exception is logged and does not stop the server.
     """
 
 

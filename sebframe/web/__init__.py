@@ -22,9 +22,8 @@ SESSION_COOKIE = "sebframe_session"
 
 
 def create_web_app(services: Services) -> Starlette:
-    plugin_dirs = [Path(item) for _, item in services.plugins.collect("sebframe_template_dirs")]
-    templates = create_templates(plugin_dirs)
-    services.plugins.collect("sebframe_prepare_jinja_environment", env=templates.env)
+    templates = create_templates(services.plugins.template_dirs())
+    services.plugins.prepare_jinja_environment(templates.env)
     settings = services.settings
     app = Starlette(
         routes=routes(),

@@ -79,9 +79,8 @@ def login_redirect(request: Request) -> RedirectResponse:
 
 def menu_for(request: Request, actor: Actor) -> list[tuple[str, list[MenuItem]]]:
     grouped: dict[str, list[MenuItem]] = defaultdict(list)
-    for _, item in services_of(request).plugins.collect("sebframe_menu_items", actor=actor):
-        if isinstance(item, MenuItem):
-            grouped[item.section].append(item)
+    for item in services_of(request).plugins.menu_items(actor):
+        grouped[item.section].append(item)
     order = {name: index for index, name in enumerate(SECTIONS)}
     return [
         (section, sorted(items, key=lambda item: (item.order, item.label)))

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
-from sebframe.core.accounts.roles import ASSIGNABLE_ROLES, PRIVILEGES, EntityType, Privilege, Role
+from sebframe.core.accounts.roles import ASSIGNABLE_ROLES, PRIVILEGES
+from sebframe.types import EntityType, Privilege, Role, Scope
 
-
-class Scope(IntEnum):
-    """How far a list query may reach for one entity type and privilege."""
-
-    NONE = 0
-    OWNER = 1
-    INSTITUTION = 2
-    OVERALL = 3
+__all__ = ["Actor", "Scope"]
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
+    """Implements ``sebframe.types.Actor`` over the privilege table."""
+
     user_id: int
     username: str
     institution_id: int

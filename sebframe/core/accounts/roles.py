@@ -8,49 +8,11 @@ user owns or, for user accounts, the user's own account). The table follows SEB 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
 
+# The vocabulary is public (plugins check privileges too); the grants below are the core's.
+from sebframe.types import EntityType, Privilege, Role
 
-class Role(StrEnum):
-    SEB_SERVER_ADMIN = "SEB_SERVER_ADMIN"
-    INSTITUTIONAL_ADMIN = "INSTITUTIONAL_ADMIN"
-    EXAM_ADMIN = "EXAM_ADMIN"
-    EXAM_SUPPORTER = "EXAM_SUPPORTER"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS = {
-    Role.SEB_SERVER_ADMIN: "SEB Server Administrator",
-    Role.INSTITUTIONAL_ADMIN: "Institutional Administrator",
-    Role.EXAM_ADMIN: "Exam Administrator",
-    Role.EXAM_SUPPORTER: "Exam Supporter",
-}
-
-
-class Privilege(IntEnum):
-    NONE = 0
-    READ = 1
-    MODIFY = 2
-    WRITE = 3
-
-
-class EntityType(StrEnum):
-    INSTITUTION = "INSTITUTION"
-    USER_ACCOUNT = "USER_ACCOUNT"
-    USER_ACTIVITY_LOG = "USER_ACTIVITY_LOG"
-    CERTIFICATE = "CERTIFICATE"
-    CONNECTION_CONFIGURATION = "CONNECTION_CONFIGURATION"
-    LMS_SETUP = "LMS_SETUP"
-    EXAM = "EXAM"
-    EXAM_TEMPLATE = "EXAM_TEMPLATE"
-    EXAM_CONFIGURATION = "EXAM_CONFIGURATION"
-    CONFIGURATION_TEMPLATE = "CONFIGURATION_TEMPLATE"
-    CLIENT_CONNECTION = "CLIENT_CONNECTION"
-    CLIENT_EVENT = "CLIENT_EVENT"
-    LOCATION = "LOCATION"  # testing-center locations and IP profiles
+__all__ = ["ASSIGNABLE_ROLES", "PRIVILEGES", "EntityType", "Grant", "Privilege", "Role"]
 
 
 @dataclass(frozen=True, slots=True)

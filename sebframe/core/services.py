@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sebframe.core.accounts.activity_log import ActivityLogService
 from sebframe.core.accounts.auth import AuthService
+from sebframe.core.accounts.dependencies import API_TOKENS
 from sebframe.core.accounts.institutions import InstitutionService
 from sebframe.core.accounts.users import UserService
 from sebframe.core.db import Database
@@ -20,7 +21,7 @@ from sebframe.core.monitoring.participation import ParticipationService
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.sebconfig.certificates_service import CertificateService
 from sebframe.core.sebconfig.connection_configs import ConnectionConfigService
-from sebframe.core.sebconfig.exam_configs import ExamConfigService
+from sebframe.core.sebconfig.exam_configs import OWNED_EXAM_CONFIGURATIONS, ExamConfigService
 from sebframe.core.secrets import SecretBox
 from sebframe.core.session.sessions import Sessions
 from sebframe.settings import Settings
@@ -71,7 +72,8 @@ class Services:
             plugins=plugins,
             secrets=secrets,
             institutions=InstitutionService(db),
-            users=UserService(db, registration_enabled=settings.registration_enabled),
+            users=UserService(db, registration_enabled=settings.registration_enabled,
+                              dependencies=(API_TOKENS, exams.user_dependencies(), OWNED_EXAM_CONFIGURATIONS)),
             auth=AuthService(db, max_failures=settings.login_max_failures,
                              lockout_seconds=settings.login_lockout_seconds),
             activity_log=ActivityLogService(db),

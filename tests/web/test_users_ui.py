@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from sebframe.core.accounts.dependencies import USER_DEPENDENCIES, DeleteOption, Dependent, UserDependencies
+from sebframe.core.accounts.dependencies import API_TOKENS, DeleteOption, Dependent, UserDependencies
 from sebframe.core.accounts.roles import Role
 from sebframe.core.db.models import UserAccount
+from sebframe.core.services import Services
 from tests.conftest import PASSWORD, Factory, sign_in
 
 pytestmark = pytest.mark.anyio
@@ -240,7 +241,7 @@ async def test_admin_changes_another_password(client, factory: Factory) -> None:
 
 
 @pytest.fixture
-def owned_entities() -> Iterator[dict[str, list[str]]]:
+def owned_entities(services: Services) -> Iterator[dict[str, list[str]]]:
     """Fake exam and exam-configuration providers: what each user owns and what got deleted."""
     state: dict[str, list[str]] = {"exams": ["Final exam"], "configs": ["Exam config"], "deleted": []}
 
@@ -254,14 +255,11 @@ def owned_entities() -> Iterator[dict[str, list[str]]]:
 
         return UserDependencies(label, options, find, delete)
 
-    added = [provider("Exams", "exams", frozenset({DeleteOption.WITH_EXAMS, DeleteOption.WITH_ALL})),
-             provider("Exam configurations", "configs", frozenset({DeleteOption.WITH_ALL}))]
-    USER_DEPENDENCIES.extend(added)
-    try:
-        yield state
-    finally:
-        for item in added:
-            USER_DEPENDENCIES.remove(item)
+    # Stand-ins for the real exam and configuration providers that Services.create wires in.
+    with_exams = frozenset({DeleteOption.WITH_EXAMS, DeleteOption.WITH_ALL})
+    services.users.dependencies = (API_TOKENS, provider("Exams", "exams", with_exams),
+                                   provider("Exam configurations", "configs", frozenset({DeleteOption.WITH_ALL})))
+    yield state
 
 
 @pytest.mark.parametrize(

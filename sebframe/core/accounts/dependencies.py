@@ -1,8 +1,9 @@
 """What deleting a user account takes with it.
 
-Each domain that owns entities on behalf of a user (exams, exam configurations, ...) registers a
-``UserDependencies`` provider; the user service asks all of them for the deletion report and calls them
-to delete. The three delete options of SEB Server select which providers take part.
+Each domain that owns entities on behalf of a user (exams, exam configurations, ...) offers a
+``UserDependencies`` provider; ``Services.create`` hands them all to the user service, which asks them for
+the deletion report and calls them to delete. The three delete options of SEB Server select which
+providers take part.
 """
 
 from __future__ import annotations
@@ -49,11 +50,5 @@ async def _delete_tokens(session: AsyncSession, user_id: int) -> None:
     await session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
 
 
-USER_DEPENDENCIES: list[UserDependencies] = [
-    UserDependencies("API tokens", frozenset(DeleteOption), _find_tokens, _delete_tokens),
-]
-
-
-def register_user_dependencies(provider: UserDependencies) -> None:
-    if all(existing.label != provider.label for existing in USER_DEPENDENCIES):
-        USER_DEPENDENCIES.append(provider)
+# The account's own admin API tokens go with it under every option.
+API_TOKENS = UserDependencies("API tokens", frozenset(DeleteOption), _find_tokens, _delete_tokens)

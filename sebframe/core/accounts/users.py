@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
 from sebframe.core.accounts.actor import Actor, Scope
-from sebframe.core.accounts.dependencies import USER_DEPENDENCIES, DeleteOption, Dependent
+from sebframe.core.accounts.dependencies import API_TOKENS, DeleteOption, Dependent, UserDependencies
 from sebframe.core.accounts.passwords import hash_password, verify_password
 from sebframe.core.accounts.roles import EntityType, Privilege, Role
 from sebframe.core.accounts.schemas import PasswordChange, Registration, UserCreate, UserUpdate
@@ -55,9 +56,11 @@ class UserActions:
 
 
 class UserService:
-    def __init__(self, db: Database, *, registration_enabled: bool = True) -> None:
+    def __init__(self, db: Database, *, registration_enabled: bool = True,
+                 dependencies: Sequence[UserDependencies] = (API_TOKENS,)) -> None:
         self.db = db
         self.registration_enabled = registration_enabled
+        self.dependencies = tuple(dependencies)  # what deleting an account takes along, by delete option
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -243,7 +246,7 @@ class UserService:
         async with self.db.transaction() as session:
             user = await self._deletable(session, actor, user_id)
             report = await self._report(session, user, option)
-            for provider in USER_DEPENDENCIES:
+            for provider in self.dependencies:
                 if option in provider.options:
                     await provider.delete(session, user.id)
             deleted = sum(len(entities) for _, entities in report.deleted)
@@ -260,11 +263,10 @@ class UserService:
             raise ValidationFailed({"user": "you cannot delete your own account"})
         return user
 
-    @staticmethod
-    async def _report(session: AsyncSession, user: UserAccount, option: DeleteOption) -> DeletionReport:
+    async def _report(self, session: AsyncSession, user: UserAccount, option: DeleteOption) -> DeletionReport:
         deleted: list[tuple[str, list[Dependent]]] = []
         kept: list[tuple[str, list[Dependent]]] = []
-        for provider in USER_DEPENDENCIES:
+        for provider in self.dependencies:
             entities = await provider.find(session, user.id)
             if entities:
                 (deleted if option in provider.options else kept).append((provider.label, entities))

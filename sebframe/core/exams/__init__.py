@@ -3,10 +3,10 @@ templates, the SEB restriction lifecycle and the refresh task.
 
 ``service.ExamService`` (``services.exams``) is the entry point; it holds the parts as attributes:
 ``indicators``, ``configuration``, ``restriction``, ``templates`` (also ``services.exam_templates``) and
-``refresher``. Importing this package registers the user-deletion option that deletes a user's exams.
+``refresher``; ``user_dependencies()`` gives the user-deletion option that deletes a user's exams.
 """
 
-from sebframe.core.exams.deletion import ExamDeletionReport, ExamDependencies, register_exam_dependencies
+from sebframe.core.exams.deletion import ExamDeletionReport
 from sebframe.core.exams.service import EXAM_FILTERS, ExamDetails, ExamRow, ExamService, ImportPreview
 from sebframe.core.exams.templates import EXAM_TEMPLATE_FILTERS, ExamTemplateService
 from sebframe.core.exams.types import ExamStatus, ExamType, status_at
@@ -15,7 +15,6 @@ __all__ = [
     "EXAM_FILTERS",
     "EXAM_TEMPLATE_FILTERS",
     "ExamDeletionReport",
-    "ExamDependencies",
     "ExamDetails",
     "ExamRow",
     "ExamService",
@@ -23,6 +22,5 @@ __all__ = [
     "ExamTemplateService",
     "ExamType",
     "ImportPreview",
-    "register_exam_dependencies",
     "status_at",
 ]

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
 from sebframe.core.accounts.actor import Actor, Scope
+from sebframe.core.accounts.dependencies import UserDependencies
 from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.db import Database, utc_now
 from sebframe.core.db.models import (
@@ -42,7 +43,7 @@ from sebframe.core.exams.deletion import (
     PendingRelease,
     delete_exam_rows,
     other_dependencies,
-    set_release_hook,
+    owned_exams,
 )
 from sebframe.core.exams.indicators import IndicatorService, IndicatorSpec, default_ping, new_row
 from sebframe.core.exams.refresh import ExamRefresher
@@ -127,7 +128,10 @@ class ExamService:
         self.refresher = ExamRefresher(db, lms_setups, self.restriction, interval_seconds=refresh_interval_seconds,
                                        timeout_seconds=lms_timeout_seconds)
         self._background: set[asyncio.Task[object]] = set()
-        set_release_hook(self._release_later)
+
+    def user_dependencies(self) -> UserDependencies:
+        """Deleting a user account with its exams (wired into the user service by ``Services.create``)."""
+        return owned_exams(self._release_later)
 
     # -- import --------------------------------------------------------------------------------
 

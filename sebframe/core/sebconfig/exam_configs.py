@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
 from sebframe.core.accounts.actor import Actor, Scope
-from sebframe.core.accounts.dependencies import DeleteOption, Dependent, UserDependencies, register_user_dependencies
+from sebframe.core.accounts.dependencies import DeleteOption, Dependent, UserDependencies
 from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.db import MAX_ID, Database, is_valid_id, utc_now
 from sebframe.core.db.models import ExamConfiguration, ExamConfigurationRevision
@@ -1026,6 +1026,6 @@ async def _delete_owned(session: AsyncSession, user_id: int) -> None:
         await session.execute(delete(ExamConfiguration).where(ExamConfiguration.id.in_(owned)))
 
 
-register_user_dependencies(
-    UserDependencies("Exam configurations", frozenset({DeleteOption.WITH_ALL}), _find_owned, _delete_owned)
-)
+# Deleting a user account WITH_ALL deletes the exam configurations the user owns (wired in by Services.create).
+OWNED_EXAM_CONFIGURATIONS = UserDependencies("Exam configurations", frozenset({DeleteOption.WITH_ALL}), _find_owned,
+                                             _delete_owned)

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
+from sebframe.api.admin.app import build as create_admin_api
 
-from sebframe.core.services import Services
-
-
-def create_admin_api(services: Services) -> Starlette:
-    from sebframe.api.admin.app import build
-
-    return build(services)
+__all__ = ["create_admin_api"]

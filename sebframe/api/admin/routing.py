@@ -43,16 +43,16 @@ _ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: 
                 429: "too_many_requests"}
 
 
-# More fields of the error body for some errors, by exception type: an endpoint module registers what its
-# errors carry (e.g. the line-numbered issues of rejected IP profile rules).
-ERROR_DETAILS: dict[type[SebframeError], Callable[[Any], dict[str, Any]]] = {}
+# More fields of the error body for some errors, by exception type (e.g. the line-numbered issues of rejected
+# IP profile rules); an endpoint module's ``ApiRouter(error_details=...)`` declares what its errors carry.
+ErrorDetails = dict[type[SebframeError], Callable[[Any], dict[str, Any]]]
 
 
-def error_for(exc: SebframeError) -> JSONResponse:
+def error_for(exc: SebframeError, error_details: ErrorDetails | None = None) -> JSONResponse:
     fields = exc.field_errors if isinstance(exc, ValidationFailed) else None
     headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, TooManyAttempts) else None
     code = _ERROR_CODES.get(exc.status_code, "error")
-    details = next((describe(exc) for kind, describe in ERROR_DETAILS.items() if isinstance(exc, kind)), None)
+    details = next((describe(exc) for kind, describe in (error_details or {}).items() if isinstance(exc, kind)), None)
     return error_response(exc.status_code, code, exc.message, fields, headers, details)
 
 
@@ -216,7 +216,18 @@ class Endpoint:
 
 @dataclass
 class ApiRouter:
+    """The endpoints of one module (declared with the decorators below); ``combine`` makes an API of several."""
+
     endpoints: list[Endpoint] = field(default_factory=list)
+    error_details: ErrorDetails = field(default_factory=dict)
+
+    @classmethod
+    def combine(cls, *routers: ApiRouter) -> ApiRouter:
+        combined = cls()
+        for router in routers:
+            combined.endpoints.extend(router.endpoints)
+            combined.error_details.update(router.error_details)
+        return combined
 
     def add(
         self, method: str, path: str, *, summary: str, tag: str, **options: Any
@@ -246,10 +257,11 @@ class ApiRouter:
         by_path: dict[str, dict[str, Endpoint]] = {}
         for endpoint in self.endpoints:
             by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint
-        return [Route(path, _dispatcher(methods), methods=list(methods)) for path, methods in by_path.items()]
+        return [Route(path, _dispatcher(methods, self.error_details), methods=list(methods))
+                for path, methods in by_path.items()]
 
 
-def _dispatcher(methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
+def _dispatcher(methods: dict[str, Endpoint], error_details: ErrorDetails) -> Callable[[Request], Awaitable[Response]]:
     async def dispatch(request: Request) -> Response:
         endpoint = methods.get(request.method) or (methods.get("GET") if request.method == "HEAD" else None)
         if endpoint is None:
@@ -262,7 +274,7 @@ def _dispatcher(methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[R
             args: list[Any] = [request] if endpoint.public else [request, actor]
             result = await endpoint.handler(*args)
         except SebframeError as exc:
-            return error_for(exc)
+            return error_for(exc, error_details)
         except Exception:
             # A bug, not bad input: log it, and still answer in the API's error format.
             log.exception("admin API %s %s failed", request.method, request.url.path)

@@ -6,12 +6,14 @@ from typing import Any
 
 from starlette.requests import Request
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, services_of
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.api.admin.schemas import ActivityOut
 from sebframe.core.accounts.activity import Activity
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import EntityType
+
+router = ApiRouter()
 
 ACTIVITY_QUERY = ListQuery(
     filters=(

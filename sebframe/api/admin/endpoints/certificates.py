@@ -16,13 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, parse_body, services_of
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.base import utc_now
 from sebframe.core.db.models import Certificate
 from sebframe.core.errors import ValidationFailed
 from sebframe.core.sebconfig.certificates_service import MAX_CERTIFICATE_BYTES
+
+router = ApiRouter()
 
 TAG = "certificates"
 

@@ -9,9 +9,8 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, check_query, out, services_of
-from sebframe.api.admin.routing import QueryParam
+from sebframe.api.admin.routing import ApiRouter, QueryParam
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.monitoring.logs import (
     CLIENT_LOG_SORTS,
@@ -21,6 +20,8 @@ from sebframe.core.monitoring.logs import (
     LogRow,
     export_filename,
 )
+
+router = ApiRouter()
 
 TAG = "client-logs"
 

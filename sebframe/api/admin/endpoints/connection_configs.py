@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, parse_body, services_of
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import ConnectionConfiguration
 from sebframe.core.sebconfig.connection_configs import (
@@ -24,6 +24,8 @@ from sebframe.core.sebconfig.connection_configs import (
     ConnectionConfigUpdate,
     ConnectionPurpose,
 )
+
+router = ApiRouter()
 
 TAG = "connection-configurations"
 

@@ -16,9 +16,8 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, check_query, out, parse_body, services_of
-from sebframe.api.admin.routing import QueryParam, UnsupportedMediaType, read_body
+from sebframe.api.admin.routing import ApiRouter, QueryParam, UnsupportedMediaType, read_body
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import ExamConfiguration
 from sebframe.core.errors import ValidationFailed
@@ -36,6 +35,8 @@ from sebframe.core.sebconfig.exam_configs import (
     WorkingSettings,
 )
 from sebframe.core.sebconfig.settings import Change
+
+router = ApiRouter()
 
 PASSWORD_HEADER = "X-SEB-Password"
 SEB_MEDIA_TYPE = "application/octet-stream"

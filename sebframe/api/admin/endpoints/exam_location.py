@@ -14,14 +14,15 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import check_query, out, parse_body, services_of
-from sebframe.api.admin.routing import QueryParam
+from sebframe.api.admin.routing import ApiRouter, QueryParam
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import LocationException, LocationOverride, LocationProfile
 from sebframe.core.location.overrides import PlacedConnection
 from sebframe.core.location.policies import ExamPolicy
 from sebframe.core.location.schemas import ExceptionInput, OverrideInput, PolicyInput, RevokeInput, SuspendInput
+
+router = ApiRouter()
 
 TAG = "locations"
 

@@ -9,14 +9,16 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, parse_body, services_of
 from sebframe.api.admin.endpoints.exams import ThresholdOut
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import ExamTemplate
 from sebframe.core.exams import ExamType
 from sebframe.core.exams.schemas import ExamTemplateInput
 from sebframe.core.exams.templates import template_indicators, template_supporter_ids
+
+router = ApiRouter()
 
 TAG = "exam templates"
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, parse_body, services_of
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import Exam, Indicator
 from sebframe.core.errors import NotFound
@@ -24,6 +24,8 @@ from sebframe.core.exams.restriction import RestrictionDetails, RestrictionOutco
 from sebframe.core.exams.schemas import ConfigurationAttach, ExamImport, ExamUpdate, IndicatorInput, RestrictionUpdate
 from sebframe.core.exams.service import ExamDetails
 from sebframe.core.sebconfig.exam_configs import EXPORT_FILENAME, ConfigStatus
+
+router = ApiRouter()
 
 TAG = "exams"
 SEB_MEDIA_TYPE = "application/octet-stream"

@@ -7,9 +7,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, parse_body, services_of
-from sebframe.api.admin.routing import UnsupportedMediaType, read_body
+from sebframe.api.admin.routing import ApiRouter, UnsupportedMediaType, read_body
 from sebframe.api.admin.schemas import (
     DeactivationOut,
     DeactivationReportOut,
@@ -21,6 +20,8 @@ from sebframe.core.accounts.institutions import DeactivationReport
 from sebframe.core.accounts.logo import MAX_LOGO_BYTES, logo_mime_type
 from sebframe.core.accounts.schemas import InstitutionInput
 from sebframe.core.errors import NotFound, ValidationFailed
+
+router = ApiRouter()
 
 TAG = "institutions"
 LOGO_MEDIA_TYPES = ("image/png", "image/jpeg")

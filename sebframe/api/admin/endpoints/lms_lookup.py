@@ -13,14 +13,15 @@ from typing import Any
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, check_query, out, services_of
-from sebframe.api.admin.routing import QueryParam
+from sebframe.api.admin.routing import ApiRouter, QueryParam
 from sebframe.core.accounts.actor import Actor, Scope
 from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.errors import PermissionDenied
 from sebframe.core.lms.lookup import FoundQuiz, LookupState, SetupLookup, default_start_from
 from sebframe.types import QuizFilter
+
+router = ApiRouter()
 
 TAG = "lms-lookup"
 

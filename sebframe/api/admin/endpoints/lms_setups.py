@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, parse_body, services_of
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import LmsSetup
 from sebframe.core.errors import ValidationFailed
@@ -24,6 +24,8 @@ from sebframe.core.lms.schemas import LmsSetupInput
 from sebframe.core.lms.setups import LmsSetupDeactivationReport, LmsSetupService, secret_field_names
 from sebframe.core.validation import InputModel, parse_input
 from sebframe.types import ConnectionTestResult
+
+router = ApiRouter()
 
 TAG = "lms-setups"
 

@@ -12,11 +12,13 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, check_query, out, services_of
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import LocationAuditRecord
 from sebframe.core.location.audit_log import EXPORT_FORMATS, fields_of
+
+router = ApiRouter()
 
 TAG = "locations"
 

@@ -15,10 +15,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 from starlette.requests import Request
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, parse_body, services_of
 from sebframe.api.admin.endpoints.locations import HIDDEN_FILTER
-from sebframe.api.admin.routing import ERROR_DETAILS
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import LocationProfile, LocationProfileVersion
 from sebframe.core.location.decide import Decision
@@ -58,7 +57,7 @@ def _issues(exc: RulesRejected) -> dict[str, Any]:
     return {"issues": [out(IssueOut.of(issue)) for issue in exc.parsed.issues]}
 
 
-ERROR_DETAILS[RulesRejected] = _issues  # a 422 for rejected rules lists every issue
+router = ApiRouter(error_details={RulesRejected: _issues})  # a 422 for rejected rules lists every issue
 
 
 class RuleOut(BaseModel):

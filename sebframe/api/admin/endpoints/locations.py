@@ -12,12 +12,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, parse_body, services_of
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import Location
 from sebframe.core.location.schemas import LocationInput
 from sebframe.core.validation import InputModel, parse_input
+
+router = ApiRouter()
 
 TAG = "locations"
 

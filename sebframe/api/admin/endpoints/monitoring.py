@@ -8,12 +8,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import out, parse_body, services_of
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.monitoring.live import NO_NAME, ConnectionState
 from sebframe.core.session.service import InstructionResult
 from sebframe.core.validation import InputModel
+
+router = ApiRouter()
 
 TAG = "monitoring"
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, services_of
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.monitoring.participation import (
     CSV_MEDIA_TYPE,
@@ -20,6 +20,8 @@ from sebframe.core.monitoring.participation import (
     export_filename,
 )
 from sebframe.core.session.states import ConnectionStatus
+
+router = ApiRouter()
 
 TAG = "monitoring"
 

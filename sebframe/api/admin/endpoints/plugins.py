@@ -6,12 +6,14 @@ from typing import Any
 
 from starlette.requests import Request
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import out, services_of
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.api.admin.schemas import PluginFailureOut, PluginOut, PluginsOut
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import Role
 from sebframe.core.errors import PermissionDenied
+
+router = ApiRouter()
 
 
 @router.get("/plugins", summary="Installed plugins and load failures (SEB Server administrators)",

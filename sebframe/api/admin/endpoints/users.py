@@ -6,15 +6,16 @@ from typing import Any
 
 from starlette.requests import Request
 
-from sebframe.api.admin.app import router
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, check_query, out, parse_body, services_of
-from sebframe.api.admin.routing import QueryParam
+from sebframe.api.admin.routing import ApiRouter, QueryParam
 from sebframe.api.admin.schemas import DeletionReportOut, UserOut
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.dependencies import DeleteOption
 from sebframe.core.accounts.roles import Role
 from sebframe.core.accounts.schemas import PasswordChange, UserCreate, UserUpdate
 from sebframe.core.errors import ValidationFailed
+
+router = ApiRouter()
 
 TAG = "users"
 

@@ -10,7 +10,7 @@ from sebframe.core.accounts.dependencies import API_TOKENS
 from sebframe.core.accounts.institutions import InstitutionService
 from sebframe.core.accounts.users import UserService
 from sebframe.core.db import Database
-from sebframe.core.exams import ExamService, ExamTemplateService
+from sebframe.core.exams import ExamService
 from sebframe.core.lms.lookup import QuizLookupService
 from sebframe.core.lms.setups import LmsSetupService
 from sebframe.core.location.locations import Locations
@@ -44,7 +44,6 @@ class Services:
     lms_setups: LmsSetupService
     quiz_lookup: QuizLookupService
     exams: ExamService
-    exam_templates: ExamTemplateService
     sessions: Sessions
     monitoring: MonitoringService
     connection_log: ConnectionLogService
@@ -84,7 +83,6 @@ class Services:
             lms_setups=lms_setups,
             quiz_lookup=QuizLookupService(db, lms_setups),
             exams=exams,
-            exam_templates=exams.templates,
             sessions=sessions,
             monitoring=MonitoringService(db, sessions.runtime),
             connection_log=ConnectionLogService(db),

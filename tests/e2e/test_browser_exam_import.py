@@ -48,7 +48,7 @@ async def _seed(settings: Settings) -> None:
         erika, ia = actor_of(users["erika"]), actor_of(users["ia"])
         await add_testing_setup(services, ia)
         base = await make_config_template(services, erika, "Strict Template")
-        await services.exam_templates.create(erika, ExamTemplateInput(
+        await services.exams.templates.create(erika, ExamTemplateInput(
             name="Finals", institutional_default=True, exam_type="MANAGED", configuration_template_id=base.id,
             supporter_ids=[users["sam"].id],
             indicators=[IndicatorInput(name="Ping", indicator_type="LAST_PING",

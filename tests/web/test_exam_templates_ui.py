@@ -70,7 +70,7 @@ async def test_create_edit_default_indicators_delete(client: httpx.AsyncClient, 
         "name": "Ping", "indicator_type": "LAST_PING", "color": "#ffffff", "threshold_value[]": ["1000"],
         "threshold_color[]": ["#ff0000"]})
     assert changed.status_code == 303
-    stored = await services.exam_templates.get(admin, template_id)
+    stored = await services.exams.templates.get(admin, template_id)
     assert json.loads(stored.indicators)[0]["thresholds"] == [{"value": 1000, "color": "ff0000"}]
     assert not stored.institutional_default  # "Quizzes" became the default
     assert (await client.get(f"/exam-templates/{template_id}/indicators/3/edit")).status_code == 404
@@ -78,10 +78,10 @@ async def test_create_edit_default_indicators_delete(client: httpx.AsyncClient, 
     saved = await client.post(f"/exam-templates/{template_id}/edit", data={
         "name": "Finals 2026", "exam_type": "VDI", "configuration_template_id": "", "supporter_ids[]": []})
     assert saved.status_code == 303
-    stored = await services.exam_templates.get(admin, template_id)
+    stored = await services.exams.templates.get(admin, template_id)
     assert stored.name == "Finals 2026" and stored.configuration_template_id is None and stored.indicators != "[]"
     assert (await client.post(f"/exam-templates/{template_id}/indicators/0/delete")).status_code == 303
-    assert (await services.exam_templates.get(admin, template_id)).indicators == "[]"
+    assert (await services.exams.templates.get(admin, template_id)).indicators == "[]"
     deleted = await client.post(f"/exam-templates/{template_id}/delete", follow_redirects=True)
     assert "Exam template Finals 2026 deleted" in deleted.text and _names(deleted.text) == ["Quizzes"]
 
@@ -91,7 +91,7 @@ async def test_readers_and_other_institutions(client: httpx.AsyncClient, factory
     eth = await factory.institution("ETH")
     uzh = await factory.institution("UZH")
     admin = await factory.actor(eth, "erika", Role.EXAM_ADMIN)
-    template = await services.exam_templates.create(admin, ExamTemplateInput(name="Finals"))
+    template = await services.exams.templates.create(admin, ExamTemplateInput(name="Finals"))
     await factory.user(eth, "ia", Role.INSTITUTIONAL_ADMIN)
     await factory.user(uzh, "ursula", Role.EXAM_ADMIN)
     await sign_in(client, "ia")

@@ -73,10 +73,10 @@ def _exam_names(html: str) -> list[str]:
 async def test_import_with_the_institutional_default_template(scene: Scene) -> None:
     services, client = scene.services, scene.client
     base = await make_config_template(services, scene.exam_admin)
-    default = await services.exam_templates.create(scene.exam_admin, ExamTemplateInput(
+    default = await services.exams.templates.create(scene.exam_admin, ExamTemplateInput(
         name="Finals", institutional_default=True, exam_type="MANAGED", configuration_template_id=base.id,
         supporter_ids=[scene.supporter.user_id]))
-    await services.exam_templates.create(scene.exam_admin, ExamTemplateInput(name="Quizzes"))
+    await services.exams.templates.create(scene.exam_admin, ExamTemplateInput(name="Quizzes"))
     await sign_in(client, "erika")
     home = await client.get("/")
     assert 'href="/exams"' in home.text and 'href="/exam-templates"' in home.text

@@ -2,7 +2,7 @@
 templates, the SEB restriction lifecycle and the refresh task.
 
 ``service.ExamService`` (``services.exams``) is the entry point; it holds the parts as attributes:
-``indicators``, ``configuration``, ``restriction``, ``templates`` (also ``services.exam_templates``) and
+``indicators``, ``configuration``, ``restriction``, ``templates`` (also ``services.exams.templates``) and
 ``refresher``; ``user_dependencies()`` gives the user-deletion option that deletes a user's exams.
 """
 

@@ -40,7 +40,7 @@ def _lists_all(actor: Actor) -> bool:
 async def list_templates(request: Request) -> Response:
     actor = await require_actor(request)
     services = services_of(request)
-    service = services.exam_templates
+    service = services.exams.templates
     params, errors = list_params(request, EXAM_TEMPLATE_FILTERS)
     page, status = await fetch_list(lambda query: service.list(actor, query), params, errors)
     lists_all = _lists_all(actor)
@@ -61,7 +61,7 @@ async def list_templates(request: Request) -> Response:
 async def view_template(request: Request) -> Response:
     actor = await require_actor(request)
     services = services_of(request)
-    service = services.exam_templates
+    service = services.exams.templates
     template = await service.get(actor, path_id(request))
     config_names = await services.exam_configs.names(actor, [template.configuration_template_id])
     supporters = await people(request, template_supporter_ids(template))
@@ -104,7 +104,7 @@ async def _form_page(request: Request, actor: Actor, template: ExamTemplate | No
 
 async def create_template(request: Request) -> Response:
     actor = await require_actor(request)
-    service = services_of(request).exam_templates
+    service = services_of(request).exams.templates
     if not service.may_create(actor):
         raise PermissionDenied("you may not create exam templates")
     if request.method == "GET":
@@ -121,7 +121,7 @@ async def create_template(request: Request) -> Response:
 
 async def edit_template(request: Request) -> Response:
     actor = await require_actor(request)
-    service = services_of(request).exam_templates
+    service = services_of(request).exams.templates
     template = await service.get(actor, path_id(request))
     if not service.may(actor, Privilege.WRITE, template):
         raise PermissionDenied(f"you may not change exam template {template.name!r}")
@@ -138,7 +138,7 @@ async def edit_template(request: Request) -> Response:
 
 async def delete_template(request: Request) -> Response:
     actor = await require_actor(request)
-    template = await services_of(request).exam_templates.delete(actor, path_id(request))
+    template = await services_of(request).exams.templates.delete(actor, path_id(request))
     flash(request, f"Exam template {template.name} deleted; exams imported with it keep their settings.")
     return redirect(BASE)
 
@@ -149,7 +149,7 @@ async def delete_template(request: Request) -> Response:
 async def _indicator_form(request: Request, index: int | None) -> Response:
     actor = await require_actor(request)
     services = services_of(request)
-    service = services.exam_templates
+    service = services.exams.templates
     template = await service.get(actor, path_id(request))
     if not service.may(actor, Privilege.WRITE, template):
         raise PermissionDenied(f"you may not change exam template {template.name!r}")
@@ -194,7 +194,7 @@ async def edit_indicator(request: Request) -> Response:
 async def delete_indicator(request: Request) -> Response:
     actor = await require_actor(request)
     template_id = path_id(request)
-    removed = await services_of(request).exam_templates.delete_indicator(actor, template_id,
+    removed = await services_of(request).exams.templates.delete_indicator(actor, template_id,
                                                                         path_id(request, "index"))
     flash(request, f"Indicator {removed.name} deleted.")
     return redirect(f"{BASE}/{template_id}")

@@ -114,7 +114,7 @@ def _import_url(setup_id: int, quiz_id: str) -> str:
 async def _import_page(request: Request, actor: Actor, preview: ImportPreview, values: dict[str, Any],
                        errors: dict[str, str], status_code: int = 200) -> Response:
     services = services_of(request)
-    templates = await services.exam_templates.choices(actor, preview.setup.institution_id)
+    templates = await services.exams.templates.choices(actor, preview.setup.institution_id)
     supporters = await people(request, values.get("supporter_ids", []))
     quiz = preview.quiz
     return await render(request, "exams/import.html", {
@@ -143,7 +143,7 @@ async def import_exam(request: Request) -> Response:
         return await render(request, "error.html", {"title": "Cannot import", "message": exc.message},
                             status_code=422)
     if request.method == "GET":
-        templates = await services.exam_templates.choices(actor, preview.setup.institution_id)
+        templates = await services.exams.templates.choices(actor, preview.setup.institution_id)
         if "exam_template_id" in request.query_params:
             chosen = request.query_params["exam_template_id"]
             template = next((t for t in templates if str(t.id) == chosen), None)

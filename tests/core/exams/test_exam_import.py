@@ -68,7 +68,7 @@ async def test_import_without_template_gets_the_default_ping_indicator(world: Wo
 async def test_import_with_template_applies_type_supporters_indicators_and_configuration(world: World) -> None:
     services = world.services
     base = await make_config_template(services, world.exam_admin, "Strict Template")
-    template = await services.exam_templates.create(world.exam_admin, ExamTemplateInput(
+    template = await services.exams.templates.create(world.exam_admin, ExamTemplateInput(
         name="Final Exams", exam_type="MANAGED", configuration_template_id=base.id, institutional_default=True,
         supporter_ids=[world.supporter.user_id, world.other_supporter.user_id],
         indicators=[IndicatorInput(name="Errors", indicator_type="ERROR_COUNT", color="#FF0000", tags=["net"],
@@ -146,7 +146,7 @@ async def test_ended_duplicate_and_unusable_imports_are_refused(world: World) ->
 async def test_a_failed_import_leaves_no_configuration_behind(world: World) -> None:
     services = world.services
     base = await make_config_template(services, world.exam_admin)
-    template = await services.exam_templates.create(world.exam_admin, ExamTemplateInput(
+    template = await services.exams.templates.create(world.exam_admin, ExamTemplateInput(
         name="With Config", configuration_template_id=base.id))
     with pytest.raises(ValidationFailed, match="not a user of this institution"):
         await services.exams.import_exam(world.exam_admin, ExamImport(

@@ -87,7 +87,7 @@ async def test_exam_indicator_crud_and_privileges(world: World) -> None:
 
 async def test_exam_templates_crud_default_and_indicators(world: World) -> None:
     services, admin = world.services, world.exam_admin
-    templates = services.exam_templates
+    templates = services.exams.templates
     base = await make_config_template(services, admin)
     first = await templates.create(admin, ExamTemplateInput(name="First", institutional_default=True))
     second = await templates.create(admin, ExamTemplateInput(

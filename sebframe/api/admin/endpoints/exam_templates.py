@@ -71,7 +71,7 @@ class ExamTemplateOut(BaseModel):
 @router.get("/exam-templates", summary="List the exam templates you may see", tag=TAG, response_model=ExamTemplateOut,
             response_is_page=True, query=EXAM_TEMPLATE_QUERY.query_params())
 async def list_exam_templates(request: Request, actor: Actor) -> dict[str, Any]:
-    page = await services_of(request).exam_templates.list(actor, EXAM_TEMPLATE_QUERY.parse(request))
+    page = await services_of(request).exams.templates.list(actor, EXAM_TEMPLATE_QUERY.parse(request))
     return page.to_json([out(ExamTemplateOut.of(template)) for template in page.items])
 
 
@@ -80,24 +80,24 @@ async def list_exam_templates(request: Request, actor: Actor) -> dict[str, Any]:
              response_model=ExamTemplateOut, status_code=201)
 async def create_exam_template(request: Request, actor: Actor) -> dict[str, Any]:
     data = await parse_body(request, ExamTemplateInput)
-    return out(ExamTemplateOut.of(await services_of(request).exam_templates.create(actor, data)))
+    return out(ExamTemplateOut.of(await services_of(request).exams.templates.create(actor, data)))
 
 
 @router.get("/exam-templates/{id:int}", summary="One exam template", tag=TAG, response_model=ExamTemplateOut)
 async def get_exam_template(request: Request, actor: Actor) -> dict[str, Any]:
-    return out(ExamTemplateOut.of(await services_of(request).exam_templates.get(actor, request.path_params["id"])))
+    return out(ExamTemplateOut.of(await services_of(request).exams.templates.get(actor, request.path_params["id"])))
 
 
 @router.put("/exam-templates/{id:int}", summary="Replace an exam template (indicators left out or null: kept)",
             tag=TAG, request_model=ExamTemplateInput, response_model=ExamTemplateOut)
 async def replace_exam_template(request: Request, actor: Actor) -> dict[str, Any]:
     data = await parse_body(request, ExamTemplateInput)
-    template = await services_of(request).exam_templates.update(actor, request.path_params["id"], data)
+    template = await services_of(request).exams.templates.update(actor, request.path_params["id"], data)
     return out(ExamTemplateOut.of(template))
 
 
 @router.delete("/exam-templates/{id:int}", summary="Delete an exam template (exams imported with it keep "
                                                    "everything)", tag=TAG, status_code=204)
 async def delete_exam_template(request: Request, actor: Actor) -> Response:
-    await services_of(request).exam_templates.delete(actor, request.path_params["id"])
+    await services_of(request).exams.templates.delete(actor, request.path_params["id"])
     return Response(status_code=204)

@@ -330,3 +330,15 @@ async def test_edit_seb_client_checks(scene: Scene) -> None:
     stored = await scene.services.exams.get(scene.exam_admin, exam.id)
     assert not stored.signature_key_check_enabled and stored.allowed_seb_versions == ""
     assert stored.alternative_bek is None and stored.signature_key_trust_threshold == 3
+
+
+async def test_the_import_form_names_no_account_of_another_institution(scene: Scene) -> None:
+    other = await scene.factory.institution("UZH")
+    mallory = await scene.factory.user(other, "mallory", Role.EXAM_SUPPORTER)
+    await sign_in(scene.client, "erika")
+    refused = await scene.client.post("/exams/import", data={
+        "lms_setup_id": str(scene.setup.id), "quiz_id": "quiz1", "exam_type": "NO_SUCH_TYPE",
+        "supporter_ids[]": [str(scene.supporter.user_id), str(mallory.id)]})
+    assert refused.status_code == 422
+    assert f'name="supporter_ids[]" value="{scene.supporter.user_id}" checked' in refused.text
+    assert "mallory" not in refused.text.lower()

@@ -17,7 +17,6 @@ from starlette.responses import Response
 from sebframe.core.db.models import Exam, UserAccount
 from sebframe.core.exams.client_checks import signature_key_grants
 from sebframe.core.exams.indicators import IndicatorSpec, format_value
-from sebframe.core.exams.supporters import accounts
 from sebframe.core.exams.types import EXAM_TYPE_LABELS
 from sebframe.types import IndicatorType
 from sebframe.web.pages import form_fields, render, require_actor, services_of
@@ -72,9 +71,9 @@ def posted_ids(form: FormData, name: str = "supporter_ids[]") -> list[int]:
 
 
 async def people(request: Request, ids: Sequence[int]) -> list[Person]:
-    """The accounts for ids the form holds (unknown ones left out; the service reports them)."""
-    async with services_of(request).db.read() as session:
-        return [person(user) for user in await accounts(session, ids)]
+    """The accounts for ids the form holds that the user may see (others left out; the service reports them)."""
+    actor = await require_actor(request)
+    return [person(user) for user in await services_of(request).users.supporters_by_id(actor, ids)]
 
 
 async def supporter_search(request: Request) -> Response:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, SQLColumnExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -64,12 +64,17 @@ class Page(Generic[T]):
         return {"items": items, "total": self.total, "page": self.page, "size": self.size, "pages": self.pages}
 
 
+# A SELECT of any columns, and a column, ORM attribute or SQL expression (what list queries sort and filter by).
+AnySelect = Select[*tuple[Any, ...]]
+Column = SQLColumnExpression[Any]
+
+
 async def fetch_page(
     session: AsyncSession,
-    statement: Select[Any],
+    statement: AnySelect,
     params: ListParams,
-    sortable: Mapping[str, ColumnElement[Any]],
-    default_sort: Sequence[ColumnElement[Any]],
+    sortable: Mapping[str, Column],
+    default_sort: Sequence[Column],
 ) -> Page[Any]:
     """Count and fetch one page of ``statement`` (which selects one ORM entity)."""
     if params.sort is not None and params.sort not in sortable:
@@ -85,7 +90,7 @@ async def fetch_page(
     return Page(items=items, total=total, page=params.page, size=params.size)
 
 
-def contains(column: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+def contains(column: Column, text: str) -> ColumnElement[bool]:
     """Case-insensitive substring filter that treats % and _ literally on every database."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return func.lower(column).like(f"%{escaped}%", escape="\\")

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from sebframe.core.errors import SebframeError
+from sebframe.core.private_files import write_private_file
 from sebframe.settings import Settings
 
 T = TypeVar("T")
@@ -322,7 +323,7 @@ def connection_config_export(name: str, institution_id: int | None, out: Path, s
         content = _run(export)
     except ValueError as exc:  # a malformed --server-url
         raise click.ClickException(f"invalid --server-url: {exc}") from None
-    out.write_bytes(content)
+    write_private_file(out, content)  # it holds the configuration's client secret
     click.echo(f"connection configuration {name!r} written to {out.resolve()}")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -13,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sebframe.core.net import ForwardedHeader, IPNetwork, ProxyPolicy
+from sebframe.core.private_files import ensure_private_dir, write_private_file
 
 SECRET_KEY_FILE = "secret_key"
 
@@ -139,8 +139,7 @@ class Settings(BaseSettings):
         return normalise_database_url(self.database_url or f"sqlite:///{self.data_dir.resolve() / 'sebframe.db'}")
 
     def ensure_data_dir(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        return self.data_dir
+        return ensure_private_dir(self.data_dir)
 
     def resolved_secret_key(self) -> str:
         """The configured key, or the one generated on first run and stored (mode 0600) in the data dir."""
@@ -150,9 +149,7 @@ class Settings(BaseSettings):
         if path.exists():
             return path.read_text().strip()
         key = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key)
+        write_private_file(path, key.encode("ascii"), exclusive=True)
         return key
 
 

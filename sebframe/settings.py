@@ -172,6 +172,29 @@ _ASYNC_DRIVERS = {
 }
 
 
+_DRIVER_EXTRAS = {"postgresql": "postgres", "mysql": "mariadb"}
+
+
+def missing_database_driver(url: str) -> str | None:
+    """What to install when the driver of the (normalised) database ``url`` cannot be imported, else None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import NoSuchModuleError
+
+    parsed = make_url(url)
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        return f"SQLAlchemy knows no {backend} driver {driver!r}"
+    try:
+        dialect.import_dbapi()
+    except ImportError:
+        extra = _DRIVER_EXTRAS.get(backend)
+        remedy = f"pip install 'sebframe[{extra}]'" if extra else f"install the Python package {driver}"
+        return f"the {backend} driver {driver} is not installed: {remedy}"
+    return None
+
+
 def normalise_database_url(url: str) -> str:
     """Add the async driver to a plain URL so operators can write ``postgresql://…``."""
     scheme, sep, rest = url.partition("://")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,26 @@ def test_plugins_list(env: dict[str, str]) -> None:
     builtins = [plugin["name"] for plugin in listing["plugins"] if plugin["builtin"]]
     assert builtins == ["sebframe.core.lms.testing_lms", "sebframe.web.menu"]
     assert listing["failures"] == []
+
+
+@pytest.mark.parametrize(("url", "module", "extra"), [
+    ("postgresql://sebframe@127.0.0.1:1/nowhere", "asyncpg", "postgres"),
+    ("mariadb://sebframe@127.0.0.1:1/nowhere", "aiomysql", "mariadb"),
+])
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["serve"], ["demo"], ["token", "create", "admin"]])
+def test_a_missing_database_driver_names_the_extra_to_install(
+        env: dict[str, str], monkeypatch: pytest.MonkeyPatch, url: str, module: str, extra: str,
+        command: list[str]) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # the driver cannot be imported
+    result = CliRunner().invoke(cli, command, env={**env, "SEBFRAME_DATABASE_URL": url})
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # a message, no traceback
+    assert result.output.splitlines() == [
+        f"Error: the {url.split(':')[0].replace('mariadb', 'mysql')} driver {module} is not installed: "
+        f"pip install 'sebframe[{extra}]'"]
+
+
+def test_an_unsupported_database_url_is_one_clear_line(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env={**env, "SEBFRAME_DATABASE_URL": "oracle://x@y/z"})
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.startswith("Error: invalid SEBFRAME_DATABASE_URL: unsupported database 'oracle'")

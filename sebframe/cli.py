@@ -84,9 +84,13 @@ def db_upgrade(revision: str) -> None:
               help="Migrate the database and, when empty, create the first admin and demo data.")
 @click.option("--demo/--no-demo", default=True, show_default=True,
               help="On first run create demo accounts and a running demo exam with its connection file.")
-def serve(host: str, port: int, workers: int, init: bool, demo: bool) -> None:
+@click.option("--access-log/--no-access-log", default=None,
+              help="Log every request; default: SEBFRAME_ACCESS_LOG (off). Errors are logged either way.")
+def serve(host: str, port: int, workers: int, init: bool, demo: bool, access_log: bool | None) -> None:
     """Run the server."""
     import uvicorn
+
+    from sebframe.head_limits import HeadLimitedHttpToolsProtocol
 
     settings = _database_settings()
     settings.ensure_data_dir()
@@ -112,6 +116,8 @@ def serve(host: str, port: int, workers: int, init: bool, demo: bool) -> None:
         port=port,
         workers=workers,
         proxy_headers=False,  # sebframe resolves forwarded addresses itself (trusted proxies setting)
+        http=HeadLimitedHttpToolsProtocol,  # refuses oversized request heads before they are buffered
+        access_log=settings.access_log if access_log is None else access_log,
         # SEB clients ping every second: keep their connections open across a pause (handshake to first ping).
         timeout_keep_alive=75,
         log_level=settings.log_level.lower(),

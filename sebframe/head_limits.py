@@ -10,6 +10,9 @@ route; then the connection is closed.
 The parser reports a header only once its line is complete (httptools gathers an unfinished one in
 memory), so the raw bytes of an unfinished head are counted as well: an endless header line is refused
 after about the line limit, not once the client has sent all of it.
+
+``sebframe serve`` runs uvicorn with this protocol; started otherwise, uvicorn needs
+``--http sebframe.head_limits:HeadLimitedHttpToolsProtocol``.
 """
 
 from __future__ import annotations
@@ -52,8 +55,9 @@ class HeadLimits:
 
 @functools.cache
 def configured_limits() -> HeadLimits:
-    """The limits of this process's settings (``SEBFRAME_MAX_HEADER_*``), read once: each worker process of
-    ``sebframe serve --workers N`` reads them from the environment it inherited, as its app does."""
+    """The limits of this process's settings (``SEBFRAME_MAX_HEADER_LINE_BYTES``, ``..._COUNT``,
+    ``SEBFRAME_MAX_REQUEST_HEAD_BYTES``), read once: each worker process of ``sebframe serve --workers N``
+    reads them from the environment it inherited, as its app does."""
     from sebframe.settings import Settings
 
     return HeadLimits.from_settings(Settings())

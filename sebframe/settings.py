@@ -77,6 +77,19 @@ class Settings(BaseSettings):
     bench_endpoint: bool = Field(
         default=False, description="Expose POST /bench/bare (answers 204) as the load generator's baseline.",
     )
+    max_header_line_bytes: int = Field(
+        default=8 * 1024, ge=1024,
+        description="Longest request target (answered 414 beyond) or header line, name, ': ' and value "
+        "(431 beyond).",
+    )
+    max_header_count: int = Field(default=100, ge=10, description="Most header lines in a request (431 beyond).")
+    max_request_head_bytes: int = Field(
+        default=64 * 1024, ge=4 * 1024,
+        description="Largest request head: the request target and all header lines (431 beyond).",
+    )
+    access_log: bool = Field(
+        default=False, description="Log every request (uvicorn's access log); errors are logged either way.",
+    )
     log_level: str = "INFO"
 
     @field_validator("trusted_proxies", "disable_plugins", "old_secret_keys", mode="before")

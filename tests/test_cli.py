@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -66,6 +67,31 @@ def test_plugins_list(env: dict[str, str]) -> None:
     builtins = [plugin["name"] for plugin in listing["plugins"] if plugin["builtin"]]
     assert builtins == ["sebframe.core.lms.testing_lms", "sebframe.web.menu"]
     assert listing["failures"] == []
+
+
+def _uvicorn_options(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], *args: str) -> dict[str, Any]:
+    """The options ``sebframe serve ARGS`` starts uvicorn with (uvicorn itself is not started)."""
+    import uvicorn
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **options: calls.append(options))
+    result = CliRunner().invoke(cli, ["serve", "--no-init", *args], env=env)
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 1
+    return calls[0]
+
+
+def test_serve_limits_request_heads_and_logs_no_requests_by_default(env: dict[str, str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from sebframe.head_limits import HeadLimitedHttpToolsProtocol
+
+    options = _uvicorn_options(monkeypatch, env)
+    assert options["http"] is HeadLimitedHttpToolsProtocol
+    assert options["access_log"] is False
+    assert _uvicorn_options(monkeypatch, env, "--access-log")["access_log"] is True
+    assert _uvicorn_options(monkeypatch, {**env, "SEBFRAME_ACCESS_LOG": "true"})["access_log"] is True
+    assert _uvicorn_options(monkeypatch, {**env, "SEBFRAME_ACCESS_LOG": "true"}, "--no-access-log")["access_log"] \
+        is False
 
 
 @pytest.mark.parametrize(("url", "module", "extra"), [

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from sebframe.head_limits import HeadLimitedHttpToolsProtocol, HeadLimits
+from sebframe.head_limits import HeadLimitedHttpToolsProtocol, HeadLimits, configured_limits
 from sebframe.testing.fakes._server import BackgroundServer
 from tests.raw_http import RawConnection, connection, request_head
 
@@ -153,3 +153,16 @@ def test_an_unparseable_request_is_still_answered_400(port: int) -> None:
         raw.send(b"NOT HTTP AT ALL\r\n\r\n")
         assert raw.response().status == 400
         assert raw.closed_by_server()
+
+
+def test_without_limits_of_its_own_the_protocol_takes_those_of_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What each worker process of `sebframe serve --workers N` does, with the environment it inherited.
+    monkeypatch.setenv("SEBFRAME_MAX_HEADER_LINE_BYTES", "2048")
+    monkeypatch.setenv("SEBFRAME_MAX_HEADER_COUNT", "20")
+    monkeypatch.setenv("SEBFRAME_MAX_REQUEST_HEAD_BYTES", "10000")
+    configured_limits.cache_clear()
+    try:
+        assert HeadLimitedHttpToolsProtocol.limits is None
+        assert configured_limits() == HeadLimits(line_bytes=2048, header_count=20, total_bytes=10000)
+    finally:
+        configured_limits.cache_clear()

@@ -36,7 +36,7 @@ class ManagedServer:
         self.env = os.environ | {
             "SEBFRAME_DATA_DIR": str(self.data_dir),
             "SEBFRAME_BENCH_ENDPOINT": "1",
-            "SEBFRAME_LOG_LEVEL": os.environ.get("SEBFRAME_LOG_LEVEL", "WARNING"),  # no access log
+            "SEBFRAME_LOG_LEVEL": os.environ.get("SEBFRAME_LOG_LEVEL", "WARNING"),  # warnings and errors only
             "SEBFRAME_DATABASE_URL": self.database_url,
         }
         self.process: subprocess.Popen[bytes] | None = None

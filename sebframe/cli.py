@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 import click
 
 from sebframe.core.errors import SebframeError
-from sebframe.settings import Settings
+from sebframe.core.private_files import write_private_file
+from sebframe.settings import Settings, missing_database_driver
 
 T = TypeVar("T")
 
@@ -30,6 +31,18 @@ def _settings() -> Settings:
         return Settings()
     except ValueError as exc:
         raise click.ClickException(f"invalid settings: {exc}") from None
+
+
+def _database_settings() -> Settings:
+    """The settings of a command that uses the database, whose driver must be installed."""
+    settings = _settings()
+    try:
+        problem = missing_database_driver(settings.resolved_database_url)
+    except ValueError as exc:  # an unsupported scheme
+        raise click.ClickException(f"invalid SEBFRAME_DATABASE_URL: {exc}") from None
+    if problem is not None:
+        raise click.ClickException(problem)
+    return settings
 
 
 @click.group()
@@ -54,7 +67,7 @@ def db_upgrade(revision: str) -> None:
     """Create or migrate the schema to the latest version."""
     from sebframe.core.db.migrate import upgrade
 
-    settings = _settings()
+    settings = _database_settings()
     settings.ensure_data_dir()
     asyncio.run(upgrade(settings.resolved_database_url, revision))
     click.echo(f"database at {_redact(settings.resolved_database_url)} is at revision {revision}")
@@ -71,11 +84,15 @@ def db_upgrade(revision: str) -> None:
               help="Migrate the database and, when empty, create the first admin and demo data.")
 @click.option("--demo/--no-demo", default=True, show_default=True,
               help="On first run create demo accounts and a running demo exam with its connection file.")
-def serve(host: str, port: int, workers: int, init: bool, demo: bool) -> None:
+@click.option("--access-log/--no-access-log", default=None,
+              help="Log every request; default: SEBFRAME_ACCESS_LOG (off). Errors are logged either way.")
+def serve(host: str, port: int, workers: int, init: bool, demo: bool, access_log: bool | None) -> None:
     """Run the server."""
     import uvicorn
 
-    settings = _settings()
+    from sebframe.head_limits import HeadLimitedHttpToolsProtocol
+
+    settings = _database_settings()
     settings.ensure_data_dir()
     settings.resolved_secret_key()  # generate before workers start, so they all share it
     if init:
@@ -99,6 +116,8 @@ def serve(host: str, port: int, workers: int, init: bool, demo: bool) -> None:
         port=port,
         workers=workers,
         proxy_headers=False,  # sebframe resolves forwarded addresses itself (trusted proxies setting)
+        http=HeadLimitedHttpToolsProtocol,  # refuses oversized request heads before they are buffered
+        access_log=settings.access_log if access_log is None else access_log,
         # SEB clients ping every second: keep their connections open across a pause (handshake to first ping).
         timeout_keep_alive=75,
         log_level=settings.log_level.lower(),
@@ -147,7 +166,7 @@ def demo(out: Path | None, server_url: str | None) -> None:
     from sebframe.core.demo import DEFAULT_SERVER_URL
     from sebframe.core.sebconfig.connection_configs import normalise_server_url
 
-    settings = _settings()
+    settings = _database_settings()
     settings.ensure_data_dir()
     try:
         url = normalise_server_url(server_url or settings.external_url or DEFAULT_SERVER_URL)
@@ -212,13 +231,13 @@ def admin_create(username: str, password: str, institution_name: str) -> None:
         raise click.ClickException("the username must be 3-255 letters, digits or . _ @ + -")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    settings = _database_settings()
 
     async def create() -> None:
         from sebframe.core.bootstrap import create_admin
         from sebframe.core.db import Database
         from sebframe.core.errors import Conflict
 
-        settings = _settings()
         database = Database(settings.resolved_database_url)
         try:
             await create_admin(database, username, password, institution_name=institution_name)
@@ -242,12 +261,13 @@ def token() -> None:
 @click.option("--expires-days", type=click.IntRange(1, 3650), default=None, help="Default: never expires.")
 def token_create(username: str, name: str, expires_days: int | None) -> None:
     """Print a new admin-API bearer token for USERNAME."""
+    settings = _database_settings()
 
     async def create() -> str:
         from sebframe.core.accounts.auth import AuthService
         from sebframe.core.db import Database
 
-        database = Database(_settings().resolved_database_url)
+        database = Database(settings.resolved_database_url)
         try:
             expires = timedelta(days=expires_days) if expires_days else None
             plain, _ = await AuthService(database).create_token(username, name=name, expires_in=expires)
@@ -303,7 +323,7 @@ def connection_config() -> None:
               help="sebServerURL written into the file; default: SEBFRAME_EXTERNAL_URL (one of them is needed).")
 def connection_config_export(name: str, institution_id: int | None, out: Path, server_url: str | None) -> None:
     """Export the active connection configuration NAME as a .seb file (logged as an export by the CLI)."""
-    settings = _settings()
+    settings = _database_settings()
     if server_url is None and settings.external_url is None:
         raise click.ClickException("set SEBFRAME_EXTERNAL_URL or pass --server-url: SEB clients need the "
                                    "server's address")
@@ -323,7 +343,7 @@ def connection_config_export(name: str, institution_id: int | None, out: Path, s
         content = _run(export)
     except ValueError as exc:  # a malformed --server-url
         raise click.ClickException(f"invalid --server-url: {exc}") from None
-    out.write_bytes(content)
+    write_private_file(out, content)  # it holds the configuration's client secret
     click.echo(f"connection configuration {name!r} written to {out.resolve()}")
 
 

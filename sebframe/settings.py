@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -13,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sebframe.core.net import ForwardedHeader, IPNetwork, ProxyPolicy
+from sebframe.core.private_files import ensure_private_dir, write_private_file
 
 SECRET_KEY_FILE = "secret_key"
 
@@ -77,6 +77,19 @@ class Settings(BaseSettings):
     bench_endpoint: bool = Field(
         default=False, description="Expose POST /bench/bare (answers 204) as the load generator's baseline.",
     )
+    max_header_line_bytes: int = Field(
+        default=8 * 1024, ge=1024,
+        description="Longest request target (answered 414 beyond) or header line, name, ': ' and value "
+        "(431 beyond).",
+    )
+    max_header_count: int = Field(default=100, ge=10, description="Most header lines in a request (431 beyond).")
+    max_request_head_bytes: int = Field(
+        default=64 * 1024, ge=4 * 1024,
+        description="Largest request head: the request target and all header lines (431 beyond).",
+    )
+    access_log: bool = Field(
+        default=False, description="Log every request (uvicorn's access log); errors are logged either way.",
+    )
     log_level: str = "INFO"
 
     @field_validator("trusted_proxies", "disable_plugins", "old_secret_keys", mode="before")
@@ -139,8 +152,7 @@ class Settings(BaseSettings):
         return normalise_database_url(self.database_url or f"sqlite:///{self.data_dir.resolve() / 'sebframe.db'}")
 
     def ensure_data_dir(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        return self.data_dir
+        return ensure_private_dir(self.data_dir)
 
     def resolved_secret_key(self) -> str:
         """The configured key, or the one generated on first run and stored (mode 0600) in the data dir."""
@@ -150,9 +162,7 @@ class Settings(BaseSettings):
         if path.exists():
             return path.read_text().strip()
         key = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key)
+        write_private_file(path, key.encode("ascii"), exclusive=True)
         return key
 
 
@@ -173,6 +183,29 @@ _ASYNC_DRIVERS = {
     "mysql": "mysql+aiomysql",
     "mariadb": "mysql+aiomysql",
 }
+
+
+_DRIVER_EXTRAS = {"postgresql": "postgres", "mysql": "mariadb"}
+
+
+def missing_database_driver(url: str) -> str | None:
+    """What to install when the driver of the (normalised) database ``url`` cannot be imported, else None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import NoSuchModuleError
+
+    parsed = make_url(url)
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        return f"SQLAlchemy knows no {backend} driver {driver!r}"
+    try:
+        dialect.import_dbapi()
+    except ImportError:
+        extra = _DRIVER_EXTRAS.get(backend)
+        remedy = f"pip install 'sebframe[{extra}]'" if extra else f"install the Python package {driver}"
+        return f"the {backend} driver {driver} is not installed: {remedy}"
+    return None
 
 
 def normalise_database_url(url: str) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -76,3 +78,51 @@ def test_plugins_list_says_what_each_plugin_provides(env: dict[str, str]) -> Non
     row = next(index for index, line in enumerate(lines) if line.startswith("sebframe.core.lms.testing_lms "))
     assert lines[row].split()[1:] == ["built-in", "LMS", "type", "TESTING,", "restriction", "API", "TESTING"]
     assert lines[row + 1].split() == ["hooks:", "sebframe_lms_types,", "sebframe_restriction_apis"]
+
+
+def _uvicorn_options(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], *args: str) -> dict[str, Any]:
+    """The options ``sebframe serve ARGS`` starts uvicorn with (uvicorn itself is not started)."""
+    import uvicorn
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **options: calls.append(options))
+    result = CliRunner().invoke(cli, ["serve", "--no-init", *args], env=env)
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 1
+    return calls[0]
+
+
+def test_serve_limits_request_heads_and_logs_no_requests_by_default(env: dict[str, str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from sebframe.head_limits import HeadLimitedHttpToolsProtocol
+
+    options = _uvicorn_options(monkeypatch, env)
+    assert options["http"] is HeadLimitedHttpToolsProtocol
+    assert options["access_log"] is False
+    assert _uvicorn_options(monkeypatch, env, "--access-log")["access_log"] is True
+    assert _uvicorn_options(monkeypatch, {**env, "SEBFRAME_ACCESS_LOG": "true"})["access_log"] is True
+    assert _uvicorn_options(monkeypatch, {**env, "SEBFRAME_ACCESS_LOG": "true"}, "--no-access-log")["access_log"] \
+        is False
+
+
+@pytest.mark.parametrize(("url", "module", "extra"), [
+    ("postgresql://sebframe@127.0.0.1:1/nowhere", "asyncpg", "postgres"),
+    ("mariadb://sebframe@127.0.0.1:1/nowhere", "aiomysql", "mariadb"),
+])
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["serve"], ["demo"], ["token", "create", "admin"]])
+def test_a_missing_database_driver_names_the_extra_to_install(
+        env: dict[str, str], monkeypatch: pytest.MonkeyPatch, url: str, module: str, extra: str,
+        command: list[str]) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # the driver cannot be imported
+    result = CliRunner().invoke(cli, command, env={**env, "SEBFRAME_DATABASE_URL": url})
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # a message, no traceback
+    assert result.output.splitlines() == [
+        f"Error: the {url.split(':')[0].replace('mariadb', 'mysql')} driver {module} is not installed: "
+        f"pip install 'sebframe[{extra}]'"]
+
+
+def test_an_unsupported_database_url_is_one_clear_line(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env={**env, "SEBFRAME_DATABASE_URL": "oracle://x@y/z"})
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.startswith("Error: invalid SEBFRAME_DATABASE_URL: unsupported database 'oracle'")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +99,7 @@ def test_export_by_name(env: dict[str, str], tmp_path: Path) -> None:
                          env={**env, "SEBFRAME_EXTERNAL_URL": "https://seb.example.org/"})
     assert done.exit_code == 0, done.output
     assert str(out.resolve()) in done.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # it holds the client secret
     seb = decode_seb(out.read_bytes(), password="pw")
     assert seb.layers[:2] == ("gzip", "pswd")
     assert seb.settings["sebServerURL"] == "https://seb.example.org"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from sebframe.core.accounts.roles import Role
 from sebframe.core.db import Database
 from sebframe.core.db.models import Institution, UserAccount, UserRoleGrant
 from sebframe.core.errors import NotFound
+from sebframe.core.private_files import ensure_private_dir, write_private_file
 
 CREDENTIALS_FILE = "initial-credentials.txt"
 DEMO_INSTITUTION = "Demo University"
@@ -132,12 +132,8 @@ async def _create_demo_accounts(db: Database) -> list[Credential]:
 
 def _write_credentials(data_dir: Path, credentials: list[Credential], *, append: bool = False) -> None:
     # Kept (owner-readable only) so the first login still works after the console scrolled away.
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / CREDENTIALS_FILE
-    header = not (append and path.exists())
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC), 0o600)
-    with os.fdopen(fd, "w") as handle:
-        if header:
-            handle.write("# Initial sebframe accounts. Change these passwords after the first sign-in.\n")
-        for credential in credentials:
-            handle.write(f"{credential.username}\t{credential.password}\t{credential.role.label}\n")
+    path = ensure_private_dir(data_dir) / CREDENTIALS_FILE
+    lines = [] if append and path.exists() else [
+        "# Initial sebframe accounts. Change these passwords after the first sign-in.\n"]
+    lines += [f"{credential.username}\t{credential.password}\t{credential.role.label}\n" for credential in credentials]
+    write_private_file(path, "".join(lines).encode(), append=append)

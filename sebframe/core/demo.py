@@ -22,6 +22,7 @@ from sebframe.core.exams.schemas import ConfigurationAttach, ExamImport
 from sebframe.core.lms.schemas import LmsSetupInput
 from sebframe.core.lms.testing_lms import TESTING_LMS
 from sebframe.core.paging import MAX_PAGE_SIZE, ListParams, Page
+from sebframe.core.private_files import write_private_file
 from sebframe.core.sebconfig.connection_configs import ConnectionConfigInput, ConnectionPurpose, normalise_server_url
 from sebframe.core.sebconfig.exam_configs import ExamConfigCreate
 from sebframe.core.services import Services
@@ -66,7 +67,7 @@ async def ensure_demo_exam(services: Services, *, server_url: str, out: Path | N
     _, content = await services.connection_configs.export_by_name(
         connection.name, institution_id=accounts.institution_id, server_url=server_url)
     path = out or services.settings.ensure_data_dir() / CONNECTION_FILE
-    path.write_bytes(content)
+    write_private_file(path, content)  # it holds the connection configuration's client secret
     return DemoSetup(accounts.institution_id, exam.id, exam.name, exam.status, setup.name, configuration.name,
                      connection.name, path, server_url)
 

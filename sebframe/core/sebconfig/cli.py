@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from sebframe.core.private_files import write_private_file
+
 from .certificates import Identity, load_certificate, load_identity
 from .codec import ConfigPurpose, SebFile, decode_seb, package_xml
 from .config_key import config_key
@@ -73,7 +75,7 @@ def decrypt_cmd(
     with _friendly_errors():
         seb = _decode(file, password, identity, identity_password)
         if out is not None:
-            out.write_bytes(seb.xml)
+            write_private_file(out, seb.xml)  # the settings in the clear: passwords, client secrets
         else:
             click.echo(seb.xml)
 
@@ -115,7 +117,7 @@ def encrypt_cmd(
         data = package_xml(
             seb.xml, password=password, purpose=chosen, certificate=cert, asymmetric_only=asymmetric_only
         )
-        out.write_bytes(data)
+        write_private_file(out, data)  # without a password or certificate the settings are readable
 
 
 @seb_cli.command("config-key")

@@ -54,7 +54,8 @@ class _Server(uvicorn.Server):
 class BackgroundServer:
     """Runs ``app`` until ``stop()``; with ``lifetime`` > 0 a forgotten server stops by itself."""
 
-    def __init__(self, app: Any, name: str, *, http: str = "auto", lifetime: float = 0.0) -> None:
+    def __init__(self, app: Any, name: str, *, http: str | type[asyncio.Protocol] = "auto",
+                 lifetime: float = 0.0) -> None:
         self.app = app
         self.name = name
         self.http = http

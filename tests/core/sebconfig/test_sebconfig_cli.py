@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -95,3 +96,18 @@ def test_encrypt_rejects_non_plist(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "not a property list" in result.output
     assert not (tmp_path / "x.seb").exists()
+
+
+def test_written_files_are_owner_only(tmp_path: Path) -> None:
+    source = tmp_path / "source.xml"
+    source.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>'
+                      "<key>hashedQuitPassword</key><string>0a1b2c</string></dict></plist>\n")
+    encrypted, xml, plain = tmp_path / "encrypted.seb", tmp_path / "settings.xml", tmp_path / "plain.seb"
+    runner = CliRunner()
+    for args in (["encrypt", str(source), "--out", str(encrypted), "-p", "pw"],
+                 ["decrypt", str(encrypted), "-p", "pw", "--out", str(xml)],
+                 ["encrypt", str(xml), "--out", str(plain)]):  # no password: readable settings
+        result = runner.invoke(seb_cli, args)
+        assert result.exit_code == 0, result.output
+    assert decode_seb(plain.read_bytes()).settings["hashedQuitPassword"] == "0a1b2c"
+    assert [stat.S_IMODE(path.stat().st_mode) for path in (encrypted, xml, plain)] == [0o600] * 3

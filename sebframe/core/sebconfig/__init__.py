@@ -56,17 +56,6 @@ from .errors import (
     UnsupportedFormatError,
     WrongPasswordError,
 )
-from .exam_config import (
-    IGNORED_IMPORT_KEYS,
-    exam_config_file,
-    exam_config_key,
-    exam_config_xml,
-    from_plist_dict,
-    import_exam_config,
-    seb_server_config_key,
-    seb_server_json,
-    to_plist_dict,
-)
 from .plist import PlistValue, parse_plist, serialize_plist
 from .settings import (
     IMPORTED_PASSWORD_MARKER,
@@ -85,6 +74,17 @@ from .settings import (
     validate_row,
     validate_value,
     validate_values,
+)
+from .settings_io import (
+    IGNORED_IMPORT_KEYS,
+    exam_config_file,
+    exam_config_key,
+    exam_config_xml,
+    from_plist_dict,
+    import_exam_config,
+    seb_server_config_key,
+    seb_server_json,
+    to_plist_dict,
 )
 
 __all__ = [

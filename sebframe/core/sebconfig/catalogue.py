@@ -12,7 +12,7 @@ and loaded once by :func:`load_catalogue`::
 
 An attribute's :attr:`Attribute.value_kind` says how its value is written to a ``.seb`` plist
 (SEB Server's ``AttributeValueConverterServiceImpl``: converter chosen by *name first*, then by
-type); values themselves are handled in :mod:`.settings` and :mod:`.exam_config`. SEB Server's default
+type); values themselves are handled in :mod:`.settings` and :mod:`.settings_io`. SEB Server's default
 rows of the process tables come with it (:func:`initial_table_rows`).
 """
 

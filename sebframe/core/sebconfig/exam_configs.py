@@ -46,7 +46,6 @@ from sebframe.core.validation import InputModel, empty_to_none, parse_input
 from .catalogue import Attribute, AttributeType, Catalogue, load_catalogue
 from .codec import decode_seb
 from .errors import PasswordRequiredError, SebConfigError, WrongPasswordError
-from .exam_config import exam_config_file, exam_config_key, from_plist_dict
 from .settings import (
     SECRET_ATTRIBUTES,
     Change,
@@ -56,6 +55,7 @@ from .settings import (
     diff,
     validate_value,
 )
+from .settings_io import exam_config_file, exam_config_key, from_plist_dict
 
 __all__ = [
     "EXAM_CONFIG_FILTERS",

@@ -23,7 +23,7 @@ value per cell (``list_index`` = row). Here that is one JSON-serialisable mappin
   :data:`IMPORTED_PASSWORD_MARKER` and is exported unchanged (as SEB Server does). The storage
   layer should encrypt these two values at rest.
 
-Canonical form (what :func:`validate_value` returns and :func:`.exam_config.from_plist_dict`
+Canonical form (what :func:`validate_value` returns and :func:`.settings_io.from_plist_dict`
 produces): booleans ``"true"``/``"false"``, integers without sign noise, decimals formatted like
 SEB Server's export (``"1"``, ``"0.25"``), blank text as ``None`` when the attribute's default is
 NULL and ``""`` otherwise, complete table rows.

@@ -1,4 +1,7 @@
-"""Export and import of exam configurations: settings values <-> ``.seb`` plist.
+"""SEB settings values <-> ``.seb`` plist: export (XML, Config Key, the file a client downloads) and import.
+
+Pure functions over :data:`.settings.SettingsValues`; the database service that stores exam configurations
+and calls them is :mod:`.exam_configs`.
 
 Export follows SEB Server's ``ExamConfigIO.exportPlain`` and its attribute converters
 (``webservice/servicelayer/sebconfig/impl/converter/*.java``):

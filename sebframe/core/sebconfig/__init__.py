@@ -31,7 +31,7 @@ from .catalogue import (
     View,
     load_catalogue,
 )
-from .certificates import Identity, load_certificate, load_identity, public_key_hash
+from .certificate_keys import Identity, load_certificate, load_identity, public_key_hash
 from .codec import (
     DEFAULT_MAX_SIZE,
     ConfigPurpose,

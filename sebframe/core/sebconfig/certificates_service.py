@@ -36,7 +36,7 @@ from sebframe.core.errors import Conflict, PermissionDenied, ValidationFailed
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
 from sebframe.core.secrets import SecretBox
 
-from .certificates import Identity, load_certificate, load_identity, public_key_hash
+from .certificate_keys import Identity, load_certificate, load_identity, public_key_hash
 from .errors import CertificateError, IdentityPasswordError
 
 __all__ = [

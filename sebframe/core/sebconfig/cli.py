@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .certificates import Identity, load_certificate, load_identity
+from .certificate_keys import Identity, load_certificate, load_identity
 from .codec import ConfigPurpose, SebFile, decode_seb, package_xml
 from .config_key import config_key
 from .errors import SebConfigError

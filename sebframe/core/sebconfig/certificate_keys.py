@@ -1,6 +1,6 @@
 """RSA certificates and identities whose keys encrypt and open ``pkhs``/``phsk`` ``.seb`` files.
 
-Pure (bytes in, keys out); the institution's stored certificates are the service in :mod:`.certificates_service`.
+Pure (bytes in, keys out); the institution's stored certificates are the service in :mod:`.certificates`.
 
 A ``.seb`` file names its recipient by a 20-byte public-key hash: SHA-1 of the DER ``RSAPublicKey``
 (PKCS#1), i.e. the contents of the certificate's ``subjectPublicKey`` BIT STRING. This matches SEB

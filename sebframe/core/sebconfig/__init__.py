@@ -1,6 +1,8 @@
 """SEB configuration files: plist I/O, RNCryptor, ``.seb`` packaging and the Config Key.
 
-Pure library (no database, no web). Spec: ``seb-config-formats.md`` in the shared reference.
+What this package re-exports is the pure library (no database, no web); spec: ``seb-config-formats.md`` in
+the shared reference. The services over the database are modules named after what they store, imported
+directly: ``certificates`` (``CertificateService``), ``connection_configs``, ``exam_configs`` (a package).
 
 Typical use::
 

@@ -44,8 +44,8 @@ async def add_testing_setup(services: Services, actor: Actor, name: str = "Testi
 
 async def make_config_template(services: Services, actor: Actor, name: str = "Base Template") -> ExamConfiguration:
     template = await services.exam_configs.create(actor, ExamConfigCreate(name=name), kind=ConfigKind.TEMPLATE)
-    await services.exam_configs.set_value(actor, template.id, "allowQuit", "false")
-    await services.exam_configs.publish(actor, template.id)
+    await services.exam_configs.working_copy.set_value(actor, template.id, "allowQuit", "false")
+    await services.exam_configs.revisions.publish(actor, template.id)
     return template
 
 

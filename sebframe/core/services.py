@@ -19,7 +19,7 @@ from sebframe.core.monitoring.live import MonitoringService
 from sebframe.core.monitoring.logs import ClientLogService
 from sebframe.core.monitoring.participation import ParticipationService
 from sebframe.core.plugins import PluginRegistry
-from sebframe.core.sebconfig.certificates_service import CertificateService
+from sebframe.core.sebconfig.certificates import CertificateService
 from sebframe.core.sebconfig.connection_configs import ConnectionConfigService
 from sebframe.core.sebconfig.exam_configs import OWNED_EXAM_CONFIGURATIONS, ExamConfigService
 from sebframe.core.secrets import SecretBox

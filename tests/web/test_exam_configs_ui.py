@@ -70,8 +70,8 @@ async def test_list_filters_sort_paging_and_actions(client, factory: Factory, se
 async def test_create_view_edit_delete(client, factory: Factory, services) -> None:
     admin, _ = await _world(client, factory)
     template = await services.exam_configs.create(admin, ExamConfigCreate(name="Strict"), kind=ConfigKind.TEMPLATE)
-    await services.exam_configs.set_value(admin, template.id, "allowQuit", "false")
-    await services.exam_configs.publish(admin, template.id)
+    await services.exam_configs.working_copy.set_value(admin, template.id, "allowQuit", "false")
+    await services.exam_configs.revisions.publish(admin, template.id)
     form = await client.get("/exam-configurations/new")
     assert form.status_code == 200 and f'<option value="{template.id}"' in form.text
     refused = await client.post("/exam-configurations/new", data={"name": "x", "status": "CONSTRUCTION"})
@@ -84,7 +84,7 @@ async def test_create_view_edit_delete(client, factory: Factory, services) -> No
     assert "Physics Final" in view.text and "Ready To Use" in view.text and "Strict" in view.text
     assert "Edit SEB Settings" in view.text and "Config Key" in view.text
     config_id = int(url.rsplit("/", 1)[1])
-    assert (await services.exam_configs.get_working(admin, config_id)).values["allowQuit"] == "false"
+    assert (await services.exam_configs.working_copy.get(admin, config_id)).values["allowQuit"] == "false"
 
     duplicate = await client.post("/exam-configurations/new", data={"name": "physics final", "status": "CONSTRUCTION"})
     assert duplicate.status_code == 422 and "already exists" in duplicate.text
@@ -138,12 +138,12 @@ async def test_settings_editor_tabs_fields_and_htmx_saving(client, factory: Fact
     saved = await client.post(f"{base}/allowQuit", data={"value": "false"}, headers=HX)
     assert saved.status_code == 200 and saved.headers["HX-Trigger"] == "settings-changed"
     assert 'id="s-allowQuit"' in saved.text and "checked" not in saved.text.split('type="checkbox"')[1][:40]
-    assert (await services.exam_configs.get_working(admin, config.id)).values["allowQuit"] == "false"
+    assert (await services.exam_configs.working_copy.get(admin, config.id)).values["allowQuit"] == "false"
     # A refused value comes back with its message, and nothing is stored.
     refused = await client.post(f"{base}/audioVolumeLevel", data={"value": "250"}, headers=HX)
     assert refused.status_code == 422 and "outside the range 0 to 100" in refused.text
     assert 'value="250"' in refused.text and 'role="alert"' in refused.text
-    assert (await services.exam_configs.get_working(admin, config.id)).values["audioVolumeLevel"] == "25"
+    assert (await services.exam_configs.working_copy.get(admin, config.id)).values["audioVolumeLevel"] == "25"
     radio = await client.post(f"{base}/browserViewMode", data={"value": "1"}, headers=HX)
     assert radio.status_code == 200 and 'value="1" checked' in radio.text
     text = await client.post(f"{base}/quitURL", data={"value": "https://lms.example.org/bye"}, headers=HX)
@@ -175,7 +175,7 @@ async def test_table_rows_in_the_editor(client, factory: Factory, services) -> N
     assert cell.status_code == 200 and 'value="example.org"' in cell.text
     bad = await client.post(f"{base}/URLFilterRules/rows/0/action", data={"value": "7"}, headers=HX)
     assert bad.status_code == 422 and "not one of the options" in bad.text
-    rows = (await services.exam_configs.get_working(admin, config.id)).values["URLFilterRules"]
+    rows = (await services.exam_configs.working_copy.get(admin, config.id)).values["URLFilterRules"]
     assert rows == [{"action": "0", "active": "true", "expression": "example.org", "regex": "false"}]
     apps = await client.get(f"{base}?tab=applications")
     assert 'id="t-prohibitedProcesses"' in apps.text and "<details class=\"seb-row\"" in apps.text
@@ -217,11 +217,11 @@ async def test_publish_undo_history_restore_export_and_config_key(client, factor
     assert "1 unpublished change:" in history.text and "<code>enableF5</code>" in history.text
     undone = await client.post(f"{url}/undo", data={})
     assert "1 unpublished change undone." in (await client.get(undone.headers["location"])).text
-    initial = (await services.exam_configs.history(admin, config.id)).revisions[-1]
+    initial = (await services.exam_configs.revisions.history(admin, config.id)).revisions[-1]
     restored = await client.post(f"{url}/history/{initial.id}/restore")
     assert restored.status_code == 303
     assert "Working copy restored (1 change)" in (await client.get(restored.headers["location"])).text
-    assert (await services.exam_configs.get_working(admin, config.id)).values["allowQuit"] == "true"
+    assert (await services.exam_configs.working_copy.get(admin, config.id)).values["allowQuit"] == "true"
     # Exports keep the published version until the restored values are published.
     assert config_key(decode_seb((await client.get(f"{url}/export")).content).settings) == shown
 
@@ -313,14 +313,14 @@ async def test_templates_attributes_attach_detach_reset_and_create_config(client
     assert form.headers["location"] == f"/exam-configurations/{config_id}"
     config_editor = await client.get(f"/exam-configurations/{config_id}/settings")
     assert f'/exam-configurations/{config_id}/settings/allowQuit"' not in config_editor.text  # hidden here
-    assert (await services.exam_configs.get_working(admin, config_id)).values["allowQuit"] == "false"
+    assert (await services.exam_configs.working_copy.get(admin, config_id)).values["allowQuit"] == "false"
 
     reset_one = await client.post(f"{url}/attributes/allowQuit/reset", data={"next": f"{url}/attributes/allowQuit"})
     assert "allowQuit set to its default value." in (await client.get(reset_one.headers["location"])).text
     await client.post(f"{url}/settings/enableF5", data={"value": "true"}, headers=HX)
     reset_all = await client.post(f"{url}/reset")
     assert "All settings set to their defaults." in (await client.get(reset_all.headers["location"])).text
-    working = await services.exam_configs.get_working(admin, template_id)
+    working = await services.exam_configs.working_copy.get(admin, template_id)
     assert working.values["enableF5"] == "false" and working.values["allowQuit"] == "true"
 
 

@@ -48,8 +48,8 @@ class ExamConfigurationService:
         self.secrets = secrets
         self.restriction = restriction
         self.connections = connections
-        exam_configs.publish_guards.append(self.publish_guard)
-        exam_configs.publish_listeners.append(restriction.on_published)
+        exam_configs.revisions.publish_guards.append(self.publish_guard)
+        exam_configs.revisions.publish_listeners.append(restriction.on_published)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -150,11 +150,11 @@ class ExamConfigurationService:
         _, mapping = await self._mapping(actor, exam_id)
         password = (self.secrets.decrypt(mapping.encryption_password_encrypted)
                     if mapping.encryption_password_encrypted else None)
-        return await self.exam_configs.export(actor, mapping.configuration_id, password=password)
+        return await self.exam_configs.files.export(actor, mapping.configuration_id, password=password)
 
     async def config_key(self, actor: Actor, exam_id: int) -> str:
         _, mapping = await self._mapping(actor, exam_id)
-        return await self.exam_configs.config_key(actor, mapping.configuration_id)
+        return await self.exam_configs.files.config_key(actor, mapping.configuration_id)
 
     # -- publish guard -------------------------------------------------------------------------
 

@@ -183,7 +183,7 @@ class RestrictionService:
     async def _config_keys(self, exam: Exam, mapping: ExamConfigurationMapping | None) -> tuple[str, ...]:
         if mapping is None:
             return ()
-        key = await self.exam_configs.config_key(reader_for(exam.institution_id), mapping.configuration_id)
+        key = await self.exam_configs.files.config_key(reader_for(exam.institution_id), mapping.configuration_id)
         return (key,)
 
     async def lms_choices(self, actor: Actor, exam_id: int, current: Mapping[str, Any] | None = None

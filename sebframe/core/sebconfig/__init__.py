@@ -1,6 +1,8 @@
 """SEB configuration files: plist I/O, RNCryptor, ``.seb`` packaging and the Config Key.
 
-Pure library (no database, no web). Spec: ``seb-config-formats.md`` in the shared reference.
+What this package re-exports is the pure library (no database, no web); spec: ``seb-config-formats.md`` in
+the shared reference. The services over the database are modules named after what they store, imported
+directly: ``certificates`` (``CertificateService``), ``connection_configs``, ``exam_configs`` (a package).
 
 Typical use::
 
@@ -31,7 +33,7 @@ from .catalogue import (
     View,
     load_catalogue,
 )
-from .certificates import Identity, load_certificate, load_identity, public_key_hash
+from .certificate_keys import Identity, load_certificate, load_identity, public_key_hash
 from .codec import (
     DEFAULT_MAX_SIZE,
     ConfigPurpose,
@@ -56,17 +58,6 @@ from .errors import (
     UnsupportedFormatError,
     WrongPasswordError,
 )
-from .exam_config import (
-    IGNORED_IMPORT_KEYS,
-    exam_config_file,
-    exam_config_key,
-    exam_config_xml,
-    from_plist_dict,
-    import_exam_config,
-    seb_server_config_key,
-    seb_server_json,
-    to_plist_dict,
-)
 from .plist import PlistValue, parse_plist, serialize_plist
 from .settings import (
     IMPORTED_PASSWORD_MARKER,
@@ -85,6 +76,17 @@ from .settings import (
     validate_row,
     validate_value,
     validate_values,
+)
+from .settings_io import (
+    IGNORED_IMPORT_KEYS,
+    exam_config_file,
+    exam_config_key,
+    exam_config_xml,
+    from_plist_dict,
+    import_exam_config,
+    seb_server_config_key,
+    seb_server_json,
+    to_plist_dict,
 )
 
 __all__ = [

@@ -12,7 +12,8 @@ and loaded once by :func:`load_catalogue`::
 
 An attribute's :attr:`Attribute.value_kind` says how its value is written to a ``.seb`` plist
 (SEB Server's ``AttributeValueConverterServiceImpl``: converter chosen by *name first*, then by
-type); values themselves are handled in :mod:`.settings` and :mod:`.exam_config`.
+type); values themselves are handled in :mod:`.settings` and :mod:`.settings_io`. SEB Server's default
+rows of the process tables come with it (:func:`initial_table_rows`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from importlib import resources as importlib_resources
 from typing import Any
 
 from .config_key import seb_sort_key
+from .plist import parse_plist
 
 __all__ = [
     "VIEWS",
@@ -40,11 +42,13 @@ __all__ = [
     "ValueKind",
     "View",
     "data_file",
+    "initial_table_rows",
     "load_catalogue",
 ]
 
 ATTRIBUTES_FILE = "seb_server_configuration_attributes.tsv"
 ORIENTATIONS_FILE = "seb_server_orientations.tsv"
+INITIAL_ROW_FILES = ("initialPermittedProcesses.xml", "initialProhibitedProcesses.xml")
 
 
 class AttributeType(StrEnum):
@@ -360,12 +364,6 @@ class Catalogue(Mapping[str, Attribute]):
         """Root attributes without a place in the GUI (still stored and exported)."""
         return tuple(a for a in self._roots if a.orientation is None)
 
-    def defaults(self) -> dict[str, Any]:
-        """Default values of a new exam configuration (see :func:`.settings.default_values`)."""
-        from .settings import default_values
-
-        return default_values(self)
-
     # Construction ------------------------------------------------------------------------------
     @classmethod
     def from_records(
@@ -575,3 +573,48 @@ def _read_tsv(name: str) -> list[dict[str, str | None]]:
 def load_catalogue() -> Catalogue:
     """SEB Server's setting catalogue (393 attributes), loaded once from the package data."""
     return Catalogue.from_records(_read_tsv(ATTRIBUTES_FILE), _read_tsv(ORIENTATIONS_FILE))
+
+
+# -------------------------------------------------------------------------- default table rows
+
+
+@functools.cache
+def _initial_plists() -> tuple[dict[str, Any], ...]:
+    result = []
+    for name in INITIAL_ROW_FILES:
+        parsed = parse_plist(data_file(name))
+        if isinstance(parsed, dict):
+            result.append(parsed)
+    return tuple(result)
+
+
+def initial_table_rows(catalogue: Catalogue | None = None) -> dict[str, list[dict[str, str | None]]]:
+    """Default rows of TABLE attributes from SEB Server's ``initial*Processes.xml`` (in ``data/``).
+
+    Each row has every column of the table: cells as the text a setting stores (``"true"``, ``"1"``, an
+    empty string as the column's blank, ``None`` where its default is NULL), missing columns at their
+    default; keys the catalogue does not know (``windowHandlingProcess``) are left out, as on import.
+    """
+    cat = catalogue if catalogue is not None else load_catalogue()
+    rows: dict[str, list[dict[str, str | None]]] = {}
+    for plist in _initial_plists():
+        for name, raw_rows in plist.items():
+            table = cat.get(name)
+            if table is not None and table.type == AttributeType.TABLE:
+                rows[name] = [
+                    {column.key: _initial_cell(column, raw[column.key]) if column.key in raw else column.default
+                     for column in cat.children(name)}
+                    for raw in raw_rows
+                ]
+    return rows
+
+
+def _initial_cell(column: Attribute, raw: Any) -> str | None:
+    # SEB Server's own files hold only booleans, integers and strings (checked against the import by a test).
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, int):
+        return str(raw)
+    if isinstance(raw, str):
+        return raw if raw.strip() else (None if column.default is None else "")
+    raise ValueError(f"{column.name}: unexpected {type(raw).__name__} in SEB Server's initial rows")

@@ -14,7 +14,7 @@ import click
 
 from sebframe.core.private_files import write_private_file
 
-from .certificates import Identity, load_certificate, load_identity
+from .certificate_keys import Identity, load_certificate, load_identity
 from .codec import ConfigPurpose, SebFile, decode_seb, package_xml
 from .config_key import config_key
 from .errors import SebConfigError

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from . import rncryptor
-from .certificates import Identity, public_key_hash
+from .certificate_keys import Identity, public_key_hash
 from .config_key import config_key
 from .errors import (
     CertificateError,

@@ -31,7 +31,7 @@ from sebframe.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
 from sebframe.core.secrets import SecretBox
 
-from .certificates_service import CertificateService
+from .certificates import CertificateService
 from .codec import ConfigPurpose, encode_seb, hash_password
 
 __all__ = [

@@ -23,7 +23,7 @@ value per cell (``list_index`` = row). Here that is one JSON-serialisable mappin
   :data:`IMPORTED_PASSWORD_MARKER` and is exported unchanged (as SEB Server does). The storage
   layer should encrypt these two values at rest.
 
-Canonical form (what :func:`validate_value` returns and :func:`.exam_config.from_plist_dict`
+Canonical form (what :func:`validate_value` returns and :func:`.settings_io.from_plist_dict`
 produces): booleans ``"true"``/``"false"``, integers without sign noise, decimals formatted like
 SEB Server's export (``"1"``, ``"0.25"``), blank text as ``None`` when the attribute's default is
 NULL and ``""`` otherwise, complete table rows.
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any, TypeAlias
 
-from .catalogue import Attribute, AttributeType, Catalogue, InlineColumn, ValueKind, load_catalogue
+from .catalogue import Attribute, AttributeType, Catalogue, InlineColumn, ValueKind, initial_table_rows, load_catalogue
 from .config_key import seb_sort_key
 
 __all__ = [
@@ -433,7 +433,7 @@ def default_values(catalogue: Catalogue | None = None) -> SettingsValues:
     ``initialPermittedProcesses.xml`` (empty upstream), shipped in ``data/``. Other tables: empty.
     """
     cat = catalogue if catalogue is not None else load_catalogue()
-    initial = _initial_rows(cat)
+    initial = initial_table_rows(cat)
     values: SettingsValues = {}
     for attr in cat.root_attributes():
         if attr.type == AttributeType.TABLE:
@@ -444,12 +444,6 @@ def default_values(catalogue: Catalogue | None = None) -> SettingsValues:
         else:
             values[attr.name] = attr.default
     return values
-
-
-def _initial_rows(cat: Catalogue) -> dict[str, list[Row]]:
-    from .exam_config import initial_table_rows  # import here: exam_config imports this module
-
-    return initial_table_rows(cat)
 
 
 def validate_values(values: Mapping[str, Any], catalogue: Catalogue | None = None) -> SettingsValues:

@@ -367,10 +367,11 @@ class HandshakeService:
         now = time.monotonic()
         if cached is not None and now - cached[2] < FILE_RECHECK_SECONDS:
             return cached[1]
-        if cached is not None and cached[0] == await self.exam_configs.published_revision_id(exam.configuration_id):
+        files = self.exam_configs.files
+        if cached is not None and cached[0] == await files.published_revision_id(exam.configuration_id):
             self._files[key] = (cached[0], cached[1], now)
             return cached[1]
-        revision_id, data = await self.exam_configs.client_file(exam.configuration_id, password=password)
+        revision_id, data = await files.client_file(exam.configuration_id, password=password)
         self._files[key] = (revision_id, data, now)
         return data
 

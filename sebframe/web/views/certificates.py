@@ -13,7 +13,7 @@ from sebframe.core.accounts.actor import Actor, Scope
 from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.db.base import utc_now
 from sebframe.core.errors import Conflict, PermissionDenied, ValidationFailed
-from sebframe.core.sebconfig.certificates_service import (
+from sebframe.core.sebconfig.certificates import (
     CERTIFICATE_FILTERS,
     MAX_CERTIFICATE_BYTES,
     PEM_EXTENSIONS,

@@ -119,7 +119,7 @@ class ConfigScreens:
         actor = await require_actor(request)
         service = service_of(request)
         configuration = await self.load(request, actor)
-        working = await service.get_working(actor, configuration.id)
+        working = await service.working_copy.get(actor, configuration.id)
         template_name = (await service.names(actor, [configuration.template_id])).get(configuration.template_id or 0)
         institution = await services_of(request).institutions.get(actor, configuration.institution_id)
         return await render(request, "exam_configs/view.html", self.context(
@@ -215,7 +215,7 @@ class ConfigScreens:
         actor = await require_actor(request)
         service = service_of(request)
         configuration = await self.load(request, actor)
-        working = await service.get_working(actor, configuration.id)
+        working = await service.working_copy.get(actor, configuration.id)
         may_edit = self.may_edit_settings(request, actor, configuration)
         # A configuration in use opens read-only; "Edit SEB Settings" unlocks it (seed: "... in Use").
         unlocked = configuration.status != ConfigStatus.IN_USE or request.query_params.get("edit") == "1"
@@ -235,7 +235,7 @@ class ConfigScreens:
     async def settings_status(self, request: Request) -> Response:
         actor = await require_actor(request)
         configuration = await self.load(request, actor)
-        working = await service_of(request).get_working(actor, configuration.id)
+        working = await service_of(request).working_copy.get(actor, configuration.id)
         return partial(request, "exam_configs/_status.html", self.context(config=configuration, working=working))
 
     def _attribute(self, request: Request, name: str) -> Attribute:
@@ -268,13 +268,13 @@ class ConfigScreens:
         stored: Any = None
         if not error:
             try:
-                stored = await service.set_value(actor, configuration.id, attribute.name, value)
+                stored = await service.working_copy.set_value(actor, configuration.id, attribute.name, value)
             except ValidationFailed as exc:
                 error, status = _first_error(exc, attribute.name), 422
             except Conflict as exc:
                 error, status = exc.message, 409
         if error:
-            current = (await service.get_working(actor, configuration.id)).values.get(attribute.name)
+            current = (await service.working_copy.get(actor, configuration.id)).values.get(attribute.name)
             field = self._field(request, configuration, attribute, current, error=error, raw=raw)
         else:
             field = self._field(request, configuration, attribute, stored)
@@ -283,7 +283,7 @@ class ConfigScreens:
 
     def _field(self, request: Request, configuration: ExamConfiguration, attribute: Attribute, value: Any, *,
                error: str = "", raw: str | None = None) -> Field:
-        hidden = frozenset(service_of(request).hidden_attributes(configuration))
+        hidden = frozenset(service_of(request).template_attributes.hidden(configuration))
         editor = self.editor(request, configuration, hidden, readonly=False)
         item = editor.item(attribute, value, error=error, raw=raw)
         assert isinstance(item, Field)
@@ -292,7 +292,7 @@ class ConfigScreens:
     async def _table_response(self, request: Request, actor: Actor, configuration: ExamConfiguration,
                               attribute: Attribute, *, open_row: int | None = None, error: str = "",
                               status: int = 200) -> Response:
-        working = await service_of(request).get_working(actor, configuration.id)
+        working = await service_of(request).working_copy.get(actor, configuration.id)
         editor = self.editor(request, configuration, working.hidden, readonly=False)
         table = editor.table(attribute, working.values.get(attribute.name) or [], open_row=open_row, error=error)
         headers = {"HX-Trigger": "settings-changed"} if not error else None
@@ -315,13 +315,13 @@ class ConfigScreens:
 
     async def add_row(self, request: Request) -> Response:
         return await self._table_change(request, lambda service, actor, config_id, table:
-                                        service.add_row(actor, config_id, table))
+                                        service.working_copy.add_row(actor, config_id, table))
 
     async def delete_row(self, request: Request) -> Response:
         index = request.path_params["index"]
 
         async def change(service: ExamConfigService, actor: Actor, config_id: int, table: str) -> None:
-            await service.delete_row(actor, config_id, table, index)
+            await service.working_copy.delete_row(actor, config_id, table, index)
 
         return await self._table_change(request, change)
 
@@ -338,13 +338,13 @@ class ConfigScreens:
         value = submitted_value(column, [v for v in form.getlist("value") if isinstance(v, str)])
         error, status = "", 200
         try:
-            row = await service.update_row(actor, configuration.id, table.name, index, {column.key: value})
+            row = await service.working_copy.update_row(actor, configuration.id, table.name, index, {column.key: value})
             stored = row[column.key]
         except ValidationFailed as exc:
             error, status, stored = _first_error(exc, column.key), 422, None
         except Conflict as exc:
             error, status, stored = exc.message, 409, None
-        hidden = frozenset(service.hidden_attributes(configuration))
+        hidden = frozenset(service.template_attributes.hidden(configuration))
         editor = self.editor(request, configuration, hidden, readonly=False)
         field = editor.cell(table, column, index, stored, error=error, raw=value if error else None)
         return partial(request, "exam_configs/_field.html", {"f": field}, status,
@@ -358,7 +358,8 @@ class ConfigScreens:
         form = await request.form()
         summary = form.get("summary")
         try:
-            revision = await service_of(request).publish(actor, config_id, summary if isinstance(summary, str) else "")
+            revision = await service_of(request).revisions.publish(actor, config_id,
+                                                                   summary if isinstance(summary, str) else "")
         except (Conflict, ValidationFailed) as exc:
             flash(request, f"Not published: {exc.message}", "error")
         else:
@@ -371,7 +372,7 @@ class ConfigScreens:
         config_id = path_id(request)
         form = await request.form()
         try:
-            count = await service_of(request).undo(actor, config_id)
+            count = await service_of(request).revisions.undo(actor, config_id)
         except Conflict as exc:
             flash(request, exc.message, "error")
         else:
@@ -382,7 +383,7 @@ class ConfigScreens:
     async def history(self, request: Request) -> Response:
         actor = await require_actor(request)
         configuration = await self.load(request, actor)
-        history = await service_of(request).history(actor, configuration.id)
+        history = await service_of(request).revisions.history(actor, configuration.id)
         catalogue = service_of(request).catalogue
         labels = {name: attribute.label for name, attribute in catalogue.items()}
         return await render(request, "exam_configs/history.html", self.context(
@@ -394,7 +395,7 @@ class ConfigScreens:
         actor = await require_actor(request)
         config_id = path_id(request)
         try:
-            count = await service_of(request).restore(actor, config_id, request.path_params["revision"])
+            count = await service_of(request).revisions.restore(actor, config_id, request.path_params["revision"])
         except Conflict as exc:
             flash(request, exc.message, "error")
             return redirect(f"{self.base}/{config_id}/history")
@@ -417,7 +418,7 @@ class ConfigScreens:
             form = await request.form()
             values = {**form_fields(form, "name", "description"), "with_history": form.get("with_history") == "1"}
             try:
-                copied = await service_of(request).copy(actor, configuration.id, values.get("name", ""),
+                copied = await service_of(request).revisions.copy(actor, configuration.id, values.get("name", ""),
                                                         description=values.get("description", ""),
                                                         with_history=values["with_history"])
             except ValidationFailed as exc:
@@ -438,7 +439,7 @@ class ConfigScreens:
 
     async def export(self, request: Request) -> Response:
         actor = await require_actor(request)
-        return self._download(await service_of(request).export(actor, path_id(request)))
+        return self._download(await service_of(request).files.export(actor, path_id(request)))
 
     async def export_protected(self, request: Request) -> Response:
         actor = await require_actor(request)
@@ -453,7 +454,7 @@ class ConfigScreens:
                 errors["confirm_password"] = "password and confirmation differ"
             else:
                 try:
-                    return self._download(await service_of(request).export(actor, configuration.id,
+                    return self._download(await service_of(request).files.export(actor, configuration.id,
                                                                            password=password))
                 except ValidationFailed as exc:
                     errors = field_errors(exc)
@@ -465,8 +466,8 @@ class ConfigScreens:
         actor = await require_actor(request)
         service = service_of(request)
         configuration = await self.load(request, actor)
-        key = await service.config_key(actor, configuration.id)
-        working = await service.get_working(actor, configuration.id)
+        key = await service.files.config_key(actor, configuration.id)
+        working = await service.working_copy.get(actor, configuration.id)
         context = self.context(title=f"Config Key of {configuration.name}", config=configuration, key=key,
                                working=working)
         if request.headers.get("hx-request"):

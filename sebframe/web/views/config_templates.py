@@ -34,7 +34,7 @@ class TemplateScreens(ConfigScreens):
         actor = await require_actor(request)
         service = service_of(request)
         template = await self.load(request, actor)
-        working = await service.get_working(actor, template.id)
+        working = await service.working_copy.get(actor, template.id)
         params, errors = list_params(request, ATTRIBUTE_FILTERS)
         views = {view.name: view.label for view in service.catalogue.views()}
         rows = []
@@ -63,7 +63,7 @@ class TemplateScreens(ConfigScreens):
         service = service_of(request)
         template = await self.load(request, actor)
         attribute = self._attribute(request, request.path_params["name"])
-        working = await service.get_working(actor, template.id)
+        working = await service.working_copy.get(actor, template.id)
         may_edit = self.may_edit_settings(request, actor, template)
         editor = self.editor(request, template, working.hidden, readonly=not may_edit)
         place = attribute.orientation
@@ -81,7 +81,7 @@ class TemplateScreens(ConfigScreens):
         name = request.path_params["name"]
         form = await request.form()
         try:
-            await service_of(request).set_attribute_shown(actor, template_id, name, shown)
+            await service_of(request).template_attributes.set_shown(actor, template_id, name, shown)
         except (ValidationFailed, Conflict) as exc:
             flash(request, exc.message, "error")
         else:
@@ -101,7 +101,7 @@ class TemplateScreens(ConfigScreens):
         name = request.path_params.get("name")
         form = await request.form()
         try:
-            await service_of(request).reset_to_defaults(actor, template_id, name)
+            await service_of(request).working_copy.reset_to_defaults(actor, template_id, name)
         except (ValidationFailed, Conflict) as exc:
             flash(request, exc.message, "error")
         else:

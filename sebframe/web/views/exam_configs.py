@@ -33,7 +33,7 @@ async def import_config(request: Request) -> Response:
             errors["file"] = "choose a SEB configuration file"
         else:
             try:
-                configuration, warnings = await service_of(request).import_seb(
+                configuration, warnings = await service_of(request).files.import_seb(
                     actor, data, password=password if isinstance(password, str) and password else None,
                     name=values.get("name", ""), description=values.get("description", ""),
                     status=values.get("status", ConfigStatus.CONSTRUCTION.value),

@@ -28,10 +28,10 @@ async def test_publishing_waits_for_the_connections_to_end(client: httpx.AsyncCl
     alice, bob = SebClient(client, world, name="alice"), SebClient(client, world, name="bob")
     await alice.connect()
     await bob.connect()
-    await services.exam_configs.set_value(admin, configuration_id, "allowQuit", "false")
+    await services.exam_configs.working_copy.set_value(admin, configuration_id, "allowQuit", "false")
     with pytest.raises(Conflict, match="Demo Quiz 1 .* running with 2 active SEB connection"):
-        await services.exam_configs.publish(admin, configuration_id)
+        await services.exam_configs.revisions.publish(admin, configuration_id)
     assert (await alice.close()).status_code == 200
     assert (await bob.close()).status_code == 200
-    revision = await services.exam_configs.publish(admin, configuration_id)
+    revision = await services.exam_configs.revisions.publish(admin, configuration_id)
     assert revision.number == 1

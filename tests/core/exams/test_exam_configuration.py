@@ -57,7 +57,7 @@ async def test_attach_only_ready_to_use_and_unused_configurations(world: World) 
     decoded = decode_seb(exported, password="exam-secret")
     key = await services.exams.configuration.config_key(world.supporter, exam.id)
     assert decoded.config_key() == key == config_key(decoded.settings)
-    assert key == await services.exam_configs.config_key(admin, ready.id)
+    assert key == await services.exam_configs.files.config_key(admin, ready.id)
 
     removed = await services.exams.configuration.remove(admin, exam.id)
     assert removed.status == ConfigStatus.READY_TO_USE
@@ -83,8 +83,8 @@ async def test_restriction_follows_the_config_key(world: World) -> None:
     first_key = await services.exams.configuration.config_key(admin, exam.id)
     assert restrictions()[(world.setup.id, "quiz1")].config_keys == (first_key,)  # type: ignore[attr-defined]
     # Publishing a change of the attached configuration pushes the new Config Key.
-    await services.exam_configs.set_value(admin, configuration.id, "allowQuit", "false")
-    await services.exam_configs.publish(admin, configuration.id, "no quitting")
+    await services.exam_configs.working_copy.set_value(admin, configuration.id, "allowQuit", "false")
+    await services.exam_configs.revisions.publish(admin, configuration.id, "no quitting")
     second_key = await services.exams.configuration.config_key(admin, exam.id)
     assert second_key != first_key
     assert restrictions()[(world.setup.id, "quiz1")].config_keys == (second_key,)  # type: ignore[attr-defined]
@@ -98,8 +98,8 @@ async def test_restriction_follows_the_config_key(world: World) -> None:
     await services.exams.configuration.attach(admin, exam.id, ConfigurationAttach(configuration_id=configuration.id))
     await services.exams.restriction.release(admin, exam.id)
     assert (world.setup.id, "quiz1") not in restrictions()
-    await services.exam_configs.set_value(admin, configuration.id, "allowQuit", "true")
-    await services.exam_configs.publish(admin, configuration.id)
+    await services.exam_configs.working_copy.set_value(admin, configuration.id, "allowQuit", "true")
+    await services.exam_configs.revisions.publish(admin, configuration.id)
     assert (world.setup.id, "quiz1") not in restrictions()
 
 
@@ -108,20 +108,20 @@ async def test_publish_guard_checks_running_exams_for_active_connections(world: 
     exam = await _exam(world)
     configuration = await ready_config(services, admin)
     await services.exams.configuration.attach(admin, exam.id, ConfigurationAttach(configuration_id=configuration.id))
-    await services.exam_configs.set_value(admin, configuration.id, "allowQuit", "false")
+    await services.exam_configs.working_copy.set_value(admin, configuration.id, "allowQuit", "false")
 
     async def two_connections(session, exam_id):  # type: ignore[no-untyped-def]
         return 2 if exam_id == exam.id else 0
 
     services.exams.connections.counter = two_connections  # stands in for real ones (see tests/api/exam)
     with pytest.raises(Conflict, match="running with 2 active SEB connection"):
-        await services.exam_configs.publish(admin, configuration.id)
+        await services.exam_configs.revisions.publish(admin, configuration.id)
     with pytest.raises(Conflict, match="active SEB connection"):
         await services.exams.restriction.release(admin, exam.id)
     with pytest.raises(Conflict, match="active SEB connection"):
         await services.exams.configuration.remove(admin, exam.id)
     services.exams.connections.counter = lambda session, exam_id: _zero()
-    revision = await services.exam_configs.publish(admin, configuration.id)
+    revision = await services.exam_configs.revisions.publish(admin, configuration.id)
     assert revision.number == 1
 
 

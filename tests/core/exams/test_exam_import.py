@@ -90,7 +90,7 @@ async def test_import_with_template_applies_type_supporters_indicators_and_confi
     assert configuration.name == f"{today} Demo Quiz 4 (MOCKUP)"
     assert configuration.status == ConfigStatus.IN_USE and configuration.template_id == base.id
     assert "Final Exams" in configuration.description
-    values = await services.exam_configs.published_values(world.exam_admin, configuration.id)
+    values = await services.exam_configs.files.published_values(world.exam_admin, configuration.id)
     assert values["allowQuit"] == "false"  # the configuration template's published settings
     # The exam was running on import: restricted with the new configuration's Config Key.
     key = await services.exams.configuration.config_key(world.exam_admin, exam.id)

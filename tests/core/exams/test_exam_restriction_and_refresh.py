@@ -170,8 +170,8 @@ async def test_open_edx_restriction_lifecycle_through_the_plugin(settings: Setti
             assert stored["WHITELIST_PATHS"] == ["about", "progress"] and stored["USER_BANNING_ENABLED"] is True
             assert stored["PERMISSION_COMPONENTS"] == ["AlwaysAllowStaff", "CheckSEBHashConfigKey",
                                                        "CheckSEBHashBrowserExamKey"]
-            await services.exam_configs.set_value(exam_admin, configuration.id, "allowQuit", "false")
-            await services.exam_configs.publish(exam_admin, configuration.id)
+            await services.exam_configs.working_copy.set_value(exam_admin, configuration.id, "allowQuit", "false")
+            await services.exam_configs.revisions.publish(exam_admin, configuration.id)
             new_key = await services.exams.configuration.config_key(exam_admin, running.id)
             assert lms.restrictions["course-v1:ETH+Running+2026"]["CONFIG_KEYS"] == [new_key] != [key]
 

@@ -13,7 +13,7 @@ from sebframe.core.db.models import ActivityLogEntry, Certificate
 from sebframe.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from sebframe.core.paging import ListParams
 from sebframe.core.sebconfig import load_certificate
-from sebframe.core.sebconfig.certificates_service import (
+from sebframe.core.sebconfig.certificates import (
     MAX_CERTIFICATE_BYTES,
     kind_of_filename,
     parse_certificate_file,

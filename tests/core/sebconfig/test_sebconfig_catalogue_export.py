@@ -33,7 +33,7 @@ from sebframe.core.sebconfig import (
     validate_row,
     validate_value,
 )
-from sebframe.core.sebconfig.exam_config import initial_table_rows
+from sebframe.core.sebconfig.catalogue import INITIAL_ROW_FILES, data_file, initial_table_rows
 
 
 @pytest.fixture(scope="module")
@@ -401,6 +401,17 @@ def test_initial_table_rows() -> None:
     rows = initial_table_rows()
     assert set(rows) == {"permittedProcesses", "prohibitedProcesses"}
     assert rows["permittedProcesses"] == [] and len(rows["prohibitedProcesses"]) == 38
+
+
+def test_initial_table_rows_read_as_an_import_of_the_same_files_would() -> None:
+    # The catalogue converts SEB Server's initial rows without the importer (no import circle); both agree.
+    rows = initial_table_rows()
+    for name in INITIAL_ROW_FILES:
+        plist = parse_plist(data_file(name))
+        values, warnings = from_plist_dict(plist)
+        assert warnings == []
+        for table in plist:
+            assert rows[table] == values[table]
 
 
 # --------------------------------------------------------------------------- round trips (hypothesis)

@@ -22,7 +22,7 @@ from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.base import utc_now
 from sebframe.core.db.models import Certificate
 from sebframe.core.errors import ValidationFailed
-from sebframe.core.sebconfig.certificates_service import MAX_CERTIFICATE_BYTES
+from sebframe.core.sebconfig.certificates import MAX_CERTIFICATE_BYTES
 
 router = ApiRouter()
 

@@ -73,8 +73,8 @@ class ExamConfigOut(BaseModel):
                    kind=ConfigKind(configuration.kind), name=configuration.name,
                    description=configuration.description, status=ConfigStatus(configuration.status),
                    template_id=configuration.template_id, owner_id=configuration.owner_id,
-                   hidden_attributes=service.hidden_attributes(configuration), created_at=configuration.created_at,
-                   updated_at=configuration.updated_at)
+                   hidden_attributes=service.template_attributes.hidden(configuration),
+                   created_at=configuration.created_at, updated_at=configuration.updated_at)
 
 
 class SettingsOut(BaseModel):
@@ -251,7 +251,7 @@ def _register(kind: ConfigKind, base: str, tag: str, slug: str, noun: str) -> No
     async def settings(request: Request, actor: Actor) -> dict[str, Any]:
         service = services_of(request).exam_configs
         await service.get(actor, _id(request), kind=kind)
-        return out(SettingsOut.of(await service.get_working(actor, _id(request))))
+        return out(SettingsOut.of(await service.working_copy.get(actor, _id(request))))
 
     router.get(item + "/settings", summary="The SEB settings of the working copy", tag=tag,
                response_model=SettingsOut)(named("get_settings", settings))
@@ -260,8 +260,8 @@ def _register(kind: ConfigKind, base: str, tag: str, slug: str, noun: str) -> No
         data = await parse_body(request, SettingsPatch)
         service = services_of(request).exam_configs
         await service.get(actor, _id(request), kind=kind)
-        await service.set_values(actor, _id(request), data.values)
-        return out(SettingsOut.of(await service.get_working(actor, _id(request))))
+        await service.working_copy.set_values(actor, _id(request), data.values)
+        return out(SettingsOut.of(await service.working_copy.get(actor, _id(request))))
 
     router.patch(item + "/settings", summary="Change SEB settings of the working copy (validated, all or nothing)",
                  tag=tag, request_model=SettingsPatch, response_model=SettingsOut)(
@@ -271,7 +271,7 @@ def _register(kind: ConfigKind, base: str, tag: str, slug: str, noun: str) -> No
         data = await _optional_body(request, PublishIn)
         service = services_of(request).exam_configs
         await service.get(actor, _id(request), kind=kind)
-        return out(RevisionOut.of(await service.publish(actor, _id(request), data.summary)))
+        return out(RevisionOut.of(await service.revisions.publish(actor, _id(request), data.summary)))
 
     router.post(item + "/publish", summary="Publish the working copy as the next version (409: nothing to publish, "
                 "or refused while its running exam has active SEB connections)", tag=tag, request_model=PublishIn,
@@ -280,7 +280,7 @@ def _register(kind: ConfigKind, base: str, tag: str, slug: str, noun: str) -> No
     async def undo(request: Request, actor: Actor) -> dict[str, Any]:
         service = services_of(request).exam_configs
         await service.get(actor, _id(request), kind=kind)
-        return out(ChangeCount(changes=await service.undo(actor, _id(request))))
+        return out(ChangeCount(changes=await service.revisions.undo(actor, _id(request))))
 
     router.post(item + "/undo", summary="Drop the unpublished changes (working copy := last published version)",
                 tag=tag, response_model=ChangeCount)(named("undo", undo))
@@ -288,7 +288,7 @@ def _register(kind: ConfigKind, base: str, tag: str, slug: str, noun: str) -> No
     async def history(request: Request, actor: Actor) -> dict[str, Any]:
         service = services_of(request).exam_configs
         await service.get(actor, _id(request), kind=kind)
-        return out(HistoryOut.of(await service.history(actor, _id(request))))
+        return out(HistoryOut.of(await service.revisions.history(actor, _id(request))))
 
     router.get(item + "/history", summary="Published versions with what changed, and the unpublished changes",
                tag=tag, response_model=HistoryOut)(named("history", history))
@@ -297,7 +297,7 @@ def _register(kind: ConfigKind, base: str, tag: str, slug: str, noun: str) -> No
         data = await parse_body(request, RestoreIn)
         service = services_of(request).exam_configs
         await service.get(actor, _id(request), kind=kind)
-        return out(ChangeCount(changes=await service.restore(actor, _id(request), data.revision_id)))
+        return out(ChangeCount(changes=await service.revisions.restore(actor, _id(request), data.revision_id)))
 
     router.post(item + "/restore", summary="Working copy := a version from the history (publish to make it "
                 "current)", tag=tag, request_model=RestoreIn, response_model=ChangeCount)(named("restore", restore))
@@ -306,7 +306,7 @@ def _register(kind: ConfigKind, base: str, tag: str, slug: str, noun: str) -> No
         data = await parse_body(request, CopyIn)
         service = services_of(request).exam_configs
         await service.get(actor, _id(request), kind=kind)
-        copied = await service.copy(actor, _id(request), data.name, description=data.description,
+        copied = await service.revisions.copy(actor, _id(request), data.name, description=data.description,
                                     with_history=data.with_history)
         return one(request, copied)
 
@@ -317,7 +317,7 @@ def _register(kind: ConfigKind, base: str, tag: str, slug: str, noun: str) -> No
         password = _export_password(request)
         service = services_of(request).exam_configs
         await service.get(actor, _id(request), kind=kind)
-        data = await service.export(actor, _id(request), password=password)
+        data = await service.files.export(actor, _id(request), password=password)
         return Response(data, media_type=SEB_MEDIA_TYPE, headers={
             "Content-Disposition": f'attachment; filename="{EXPORT_FILENAME}"', "Cache-Control": "no-store"})
 
@@ -329,8 +329,8 @@ def _register(kind: ConfigKind, base: str, tag: str, slug: str, noun: str) -> No
     async def config_key(request: Request, actor: Actor) -> dict[str, Any]:
         service = services_of(request).exam_configs
         await service.get(actor, _id(request), kind=kind)
-        working = await service.get_working(actor, _id(request))
-        return out(ConfigKeyOut(config_key=await service.config_key(actor, _id(request)),
+        working = await service.working_copy.get(actor, _id(request))
+        return out(ConfigKeyOut(config_key=await service.files.config_key(actor, _id(request)),
                                 published_version=working.published_number))
 
     router.get(item + "/config-key", summary="The SEB Config Key of the published settings", tag=tag,
@@ -368,7 +368,7 @@ async def import_exam_configuration(request: Request, actor: Actor) -> dict[str,
     password = request.headers.get(PASSWORD_HEADER) or query.get("password") or None
     status = query.get("status") or ConfigStatus.CONSTRUCTION.value
     service = services_of(request).exam_configs
-    configuration, warnings = await service.import_seb(
+    configuration, warnings = await service.files.import_seb(
         actor, data, password=password, name=query["name"], description=query.get("description", ""), status=status)
     return out(ImportOut(configuration=ExamConfigOut.of(configuration, service), warnings=warnings))
 
@@ -382,7 +382,8 @@ class AttributeIn(BaseModel):
              tag="configuration-templates", request_model=AttributeIn, response_model=HiddenOut)
 async def attach_template_attribute(request: Request, actor: Actor) -> dict[str, Any]:
     data = await parse_body(request, AttributeIn)
-    hidden = await services_of(request).exam_configs.set_attribute_shown(actor, _id(request), data.attribute, True)
+    hidden = await services_of(request).exam_configs.template_attributes.set_shown(actor, _id(request), data.attribute,
+                                                                                   True)
     return out(HiddenOut(hidden_attributes=hidden))
 
 
@@ -391,7 +392,8 @@ async def attach_template_attribute(request: Request, actor: Actor) -> dict[str,
              tag="configuration-templates", request_model=AttributeIn, response_model=HiddenOut)
 async def detach_template_attribute(request: Request, actor: Actor) -> dict[str, Any]:
     data = await parse_body(request, AttributeIn)
-    hidden = await services_of(request).exam_configs.set_attribute_shown(actor, _id(request), data.attribute, False)
+    hidden = await services_of(request).exam_configs.template_attributes.set_shown(actor, _id(request), data.attribute,
+                                                                                   False)
     return out(HiddenOut(hidden_attributes=hidden))
 
 
@@ -402,5 +404,5 @@ async def reset_template(request: Request, actor: Actor) -> dict[str, Any]:
     data = await _optional_body(request, ResetIn)
     service = services_of(request).exam_configs
     await service.get(actor, _id(request), kind=ConfigKind.TEMPLATE)
-    await service.reset_to_defaults(actor, _id(request), data.attribute)
-    return out(SettingsOut.of(await service.get_working(actor, _id(request))))
+    await service.working_copy.reset_to_defaults(actor, _id(request), data.attribute)
+    return out(SettingsOut.of(await service.working_copy.get(actor, _id(request))))

@@ -1,4 +1,7 @@
-"""Export and import of exam configurations: settings values <-> ``.seb`` plist.
+"""SEB settings values <-> ``.seb`` plist: export (XML, Config Key, the file a client downloads) and import.
+
+Pure functions over :data:`.settings.SettingsValues`; the database service that stores exam configurations
+and calls them is :mod:`.exam_configs`.
 
 Export follows SEB Server's ``ExamConfigIO.exportPlain`` and its attribute converters
 (``webservice/servicelayer/sebconfig/impl/converter/*.java``):
@@ -29,16 +32,15 @@ with the marker.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from .catalogue import Attribute, AttributeType, Catalogue, InlineColumn, ValueKind, data_file, load_catalogue
+from .catalogue import Attribute, AttributeType, Catalogue, InlineColumn, ValueKind, load_catalogue
 from .codec import decode_seb, package_xml
 from .config_key import EXCLUDED_KEY, config_key, seb_sort_key
-from .plist import PLIST_DOCTYPE, XML_HEADER, parse_plist
+from .plist import PLIST_DOCTYPE, XML_HEADER
 from .settings import (
     IMPORTED_PASSWORD_MARKER,
     SECRET_ATTRIBUTES,
@@ -60,7 +62,6 @@ __all__ = [
     "exam_config_xml",
     "from_plist_dict",
     "import_exam_config",
-    "initial_table_rows",
     "seb_server_config_key",
     "seb_server_json",
     "to_plist_dict",
@@ -105,7 +106,6 @@ IGNORED_IMPORT_KEYS = frozenset(
 
 CREATE_NEW_DESKTOP = "createNewDesktop"
 KILL_EXPLORER_SHELL = "killExplorerShell"
-_INITIAL_ROW_FILES = ("initialPermittedProcesses.xml", "initialProhibitedProcesses.xml")
 
 
 def _cat(catalogue: Catalogue | None) -> Catalogue:
@@ -602,29 +602,3 @@ def import_exam_config(
 ) -> tuple[SettingsValues, list[str]]:
     """Decode a ``.seb`` file (any packaging, see :func:`.codec.decode_seb`) and import it."""
     return from_plist_dict(decode_seb(data, password=password).settings, catalogue)
-
-
-# ----------------------------------------------------------------------------- default table rows
-
-
-@functools.cache
-def _initial_plists() -> tuple[dict[str, Any], ...]:
-    result = []
-    for name in _INITIAL_ROW_FILES:
-        parsed = parse_plist(data_file(name))
-        if isinstance(parsed, dict):
-            result.append(parsed)
-    return tuple(result)
-
-
-def initial_table_rows(catalogue: Catalogue | None = None) -> dict[str, list[Row]]:
-    """Default rows of TABLE attributes from SEB Server's ``initial*Processes.xml`` (in ``data/``)."""
-    cat = _cat(catalogue)
-    importer = _Importer(cat)
-    rows: dict[str, list[Row]] = {}
-    for plist in _initial_plists():
-        for key, raw in plist.items():
-            attr = cat.get(key)
-            if attr is not None and attr.type == AttributeType.TABLE:
-                rows[key] = importer.table(attr, raw)
-    return rows

@@ -18,7 +18,7 @@ from sebframe.core.accounts.auth import actor_of
 from sebframe.core.accounts.passwords import hash_password
 from sebframe.core.accounts.roles import Role
 from sebframe.core.db.models import Institution, LocationException, UserAccount
-from sebframe.core.location.policies import ExamPolicy
+from sebframe.core.location.exam_location import ExamPolicy
 from sebframe.core.location.schemas import PolicyInput, PolicyMode, ProfileInput, ViolationAction
 from sebframe.core.services import Services
 from tests.conftest import PASSWORD, Factory, sign_in

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sebframe.core.db import Database
 from sebframe.core.location.audit_log import LocationAudit
+from sebframe.core.location.exam_location import ExamLocationService
 from sebframe.core.location.gate import LocationGate
 from sebframe.core.location.overrides import LocationOverrides
-from sebframe.core.location.policies import ExamLocationService
 from sebframe.core.location.preview import LocationPreview
 from sebframe.core.location.profiles import LocationProfileService, ProfileCompiler
 from sebframe.core.net import IPNetwork

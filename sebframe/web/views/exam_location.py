@@ -1,7 +1,7 @@
 """The location restriction of an exam: its settings (IP profiles, enforce or log-only trial, hiding from the
 handshake list, the reaction to a violation), the emergency switch (suspend and resume, with a reason) and the
 planned exceptions for users and groups. The rules and the privilege checks are in
-:mod:`sebframe.core.location.policies` (exam administrators change settings and exceptions; whoever supervises
+:mod:`sebframe.core.location.exam_location` (exam administrators change settings and exceptions; whoever supervises
 the exam may suspend and resume); this only renders."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import LocationException, LocationProfile
 from sebframe.core.errors import PermissionDenied, ValidationFailed
 from sebframe.core.exams.service import ExamDetails
-from sebframe.core.location.policies import ExamPolicy
+from sebframe.core.location.exam_location import ExamPolicy
 from sebframe.core.location.schemas import (
     ExceptionInput,
     ExceptionKind,

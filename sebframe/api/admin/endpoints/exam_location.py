@@ -18,8 +18,8 @@ from sebframe.api.admin.endpoints._common import check_query, out, parse_body, s
 from sebframe.api.admin.routing import ApiRouter, QueryParam
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import LocationException, LocationOverride, LocationProfile
+from sebframe.core.location.exam_location import ExamPolicy
 from sebframe.core.location.overrides import PlacedConnection
-from sebframe.core.location.policies import ExamPolicy
 from sebframe.core.location.schemas import ExceptionInput, OverrideInput, PolicyInput, RevokeInput, SuspendInput
 
 router = ApiRouter()

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
@@ -248,24 +247,30 @@ class ProctoringService:
         return view, window
 
     async def open_town_hall(self, actor: Actor, exam_id: int) -> RoomView:
+        """One room for every client of the exam (clients assigned meanwhile go there too); one at a time."""
         setting, times = await self._supervised(actor, exam_id, ProctoringFeature.TOWN_HALL, "open the town-hall")
+        if await self._town_hall_row(setting) is not None:
+            raise Conflict("the town-hall is open already")
         service = self.meetings.service(setting)
         row = await self.meetings.create_room(service, setting, times, RoomKind.TOWN_HALL, "Town-hall")
         try:
             async with self.db.transaction() as session:
                 session.add(row)
                 await self._log(session, actor, exam_id, "town-hall opened")
-        except IntegrityError:
+        except Conflict:  # another proctor opened it at the same moment (one town-hall slot per exam)
             await self.meetings.dispose(service, [row])
             raise Conflict("the town-hall is open already") from None
         await self.keeper.push(setting, times, service)
         return await self._room_view(actor, exam_id, row.id)
 
+    async def _town_hall_row(self, setting: ProctoringSetting) -> RoomRow | None:
+        async with self.db.read() as session:
+            return (await session.execute(select(RoomRow).where(
+                RoomRow.setting_id == setting.id, RoomRow.kind == RoomKind.TOWN_HALL.value))).scalar_one_or_none()
+
     async def close_town_hall(self, actor: Actor, exam_id: int) -> None:
         setting, times = await self._supervised(actor, exam_id, None, "close the town-hall")
-        async with self.db.read() as session:
-            row = (await session.execute(select(RoomRow).where(
-                RoomRow.setting_id == setting.id, RoomRow.kind == RoomKind.TOWN_HALL.value))).scalar_one_or_none()
+        row = await self._town_hall_row(setting)
         if row is None:
             raise Conflict("the town-hall is not open")
         await self._close(actor, exam_id, setting, times, row, "town-hall closed")

@@ -246,13 +246,13 @@ class ProctoringService:
         view = next(room for room in state.rooms if room.id == row.id)
         return view, window
 
-    async def open_town_hall(self, actor: Actor, exam_id: int) -> RoomView:
+    async def open_town_hall(self, actor: Actor, exam_id: int, *, subject: str = "Town-hall") -> RoomView:
         """One room for every client of the exam (clients assigned meanwhile go there too); one at a time."""
         setting, times = await self._supervised(actor, exam_id, ProctoringFeature.TOWN_HALL, "open the town-hall")
         if await self._town_hall_row(setting) is not None:
             raise Conflict("the town-hall is open already")
         service = self.meetings.service(setting)
-        row = await self.meetings.create_room(service, setting, times, RoomKind.TOWN_HALL, "Town-hall")
+        row = await self.meetings.create_room(service, setting, times, RoomKind.TOWN_HALL, subject)
         try:
             async with self.db.transaction() as session:
                 session.add(row)

@@ -38,7 +38,7 @@ async def test_settings_rooms_and_joins(client: httpx.AsyncClient, services: Ser
     types = await supporter.ok("GET", "/proctoring-types")
     assert [item["name"] for item in types["items"]] == ["JITSI_MEET"]
     assert "app_secret" in types["items"][0]["secret_settings"]
-    error_of(await supporter.get(base), 404)
+    assert (await supporter.ok("GET", base))["configured"] is False
 
     saved = await supporter.ok("PUT", base, json=jitsi_settings(jitsi))
     assert saved["test"]["ok"] and saved["settings"]["enabled"]
@@ -59,11 +59,11 @@ async def test_settings_rooms_and_joins(client: httpx.AsyncClient, services: Ser
     institution_admin = await _api(factory, client, INSTITUTION_ADMIN)  # reads the exam, may not supervise it
     assert (await institution_admin.ok("GET", f"{base}/rooms"))["items"][0]["id"] == room_id
     error_of(await institution_admin.post(f"{base}/rooms/{room_id}/join"), 403)
-    error_of(await institution_admin.post(f"{base}/town-hall"), 403)
+    error_of(await institution_admin.post(f"{base}/town-hall", json={}), 403)
 
-    town_hall = await supporter.ok("POST", f"{base}/town-hall", status=201)
+    town_hall = await supporter.ok("POST", f"{base}/town-hall", status=201, json={})
     assert town_hall["kind"] == "townhall"
-    error_of(await supporter.post(f"{base}/town-hall"), 409)
+    error_of(await supporter.post(f"{base}/town-hall", json={"subject": "Again"}), 409)
     sent = await supporter.ok("POST", f"{base}/rooms/{town_hall['id']}/broadcast",
                               json={"receive_audio": True, "receive_video": False, "allow_chat": True})
     assert sent == {"sent": 1}
@@ -75,7 +75,7 @@ async def test_settings_rooms_and_joins(client: httpx.AsyncClient, services: Ser
 
     locked = error_of(await supporter.put(base, json=jitsi_settings(jitsi)), 409)
     assert "reset" in locked["message"]
-    assert (await supporter.ok("POST", f"{base}/reset")) == {"failures": []}
+    assert (await supporter.ok("DELETE", f"{base}/rooms")) == {"failures": []}
     assert (await supporter.ok("GET", base))["enabled"] is False
 
 

@@ -13,7 +13,6 @@ from starlette.responses import Response
 from sebframe.api.admin.endpoints._common import out, parse_body, services_of
 from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
-from sebframe.core.errors import NotFound
 from sebframe.core.proctoring.meetings import secret_field_names
 from sebframe.core.proctoring.schemas import ProctoringSettingsInput
 from sebframe.core.proctoring.service import RoomView, SettingsView
@@ -60,6 +59,13 @@ class SettingsOut(BaseModel):
     last_test_message: str
     rooms: int = Field(description="rooms that exist: the settings are locked until the rooms are reset")
     locked: bool
+    configured: bool = Field(default=True, description="false: the exam has no proctoring settings yet")
+
+    @classmethod
+    def none(cls, exam_id: int) -> SettingsOut:
+        return cls(exam_id=exam_id, enabled=False, service_type="", server_url="", collecting_room_size=20,
+                   features=[], settings={}, last_test_ok=None, last_test_message="", rooms=0, locked=False,
+                   configured=False)
 
     @classmethod
     def of(cls, view: SettingsView) -> SettingsOut:
@@ -119,6 +125,10 @@ class JoinOut(BaseModel):
                    open_url=window.open_url, window_url=f"/proctoring/{exam_id}/rooms/{room.id}/window")
 
 
+class TownHallIn(InputModel):
+    subject: str = Field(default="Town-hall", min_length=1, max_length=255, description="what people see")
+
+
 class OneToOneIn(InputModel):
     connection_ids: list[int] = Field(min_length=1, max_length=50)
 
@@ -156,9 +166,7 @@ async def list_types(request: Request, actor: Actor) -> dict[str, Any]:
 async def get_settings(request: Request, actor: Actor) -> dict[str, Any]:
     exam_id, _ = _ids(request)
     view = await services_of(request).proctoring.service.settings(actor, exam_id)
-    if view is None:
-        raise NotFound(f"exam {exam_id} has no proctoring settings")
-    return out(SettingsOut.of(view))
+    return out(SettingsOut.of(view) if view is not None else SettingsOut.none(exam_id))
 
 
 @router.put("/exams/{id:int}/proctoring", summary="Save the proctoring settings and test the meeting server; "
@@ -178,9 +186,9 @@ async def test_settings(request: Request, actor: Actor) -> dict[str, Any]:
     return out(TestOut.of(await services_of(request).proctoring.service.test(actor, exam_id)))
 
 
-@router.post("/exams/{id:int}/proctoring/reset", summary="Reset the rooms: clients in a room get a LEAVE, the rooms "
-             "are disposed and proctoring is switched off, so the settings can be changed", tag=TAG,
-             response_model=ResetOut)
+@router.delete("/exams/{id:int}/proctoring/rooms", summary="Reset the rooms: clients in a room get a LEAVE, the "
+               "rooms are disposed and proctoring is switched off, so the settings can be changed", tag=TAG,
+               response_model=ResetOut)
 async def reset_rooms(request: Request, actor: Actor) -> dict[str, Any]:
     exam_id, _ = _ids(request)
     return out(ResetOut(failures=await services_of(request).proctoring.service.reset_rooms(actor, exam_id)))
@@ -203,10 +211,12 @@ async def join_room(request: Request, actor: Actor) -> dict[str, Any]:
 
 
 @router.post("/exams/{id:int}/proctoring/town-hall", summary="Open the town-hall: every client of the exam joins it",
-             tag=TAG, response_model=RoomOut, status_code=201)
+             tag=TAG, request_model=TownHallIn, response_model=RoomOut, status_code=201)
 async def open_town_hall(request: Request, actor: Actor) -> dict[str, Any]:
     exam_id, _ = _ids(request)
-    return out(RoomOut.of(await services_of(request).proctoring.service.open_town_hall(actor, exam_id)))
+    data = await parse_body(request, TownHallIn)
+    return out(RoomOut.of(await services_of(request).proctoring.service.open_town_hall(actor, exam_id,
+                                                                                      subject=data.subject)))
 
 
 @router.delete("/exams/{id:int}/proctoring/town-hall", summary="Close the town-hall: clients go back to their rooms",

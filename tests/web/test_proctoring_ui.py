@@ -82,9 +82,21 @@ async def test_rooms_window_town_hall_and_reset(client: httpx.AsyncClient, servi
     assert script.status_code == 200 and "JitsiMeetExternalAPI" in script.text
     assert (await client.get("/proctoring/assets/JITSI_MEET/..%2Fplugin.py")).status_code == 404
 
+    connection_id = int(panel.split(f'/monitoring/{seb.exam_id}/connections/', 1)[1].split('"', 1)[0])
+    detail = (await client.get(f"/monitoring/{seb.exam_id}/connections/{connection_id}")).text
+    assert f'action="/monitoring/{seb.exam_id}/proctoring/one-to-one"' in detail
+    one = await client.post(f"/monitoring/{seb.exam_id}/proctoring/one-to-one",
+                            data={"connection_ids[]": connection_id})
+    assert one.status_code == 303 and one.headers["location"].endswith("/window")
+    assert (await alice.ping()).json()["attributes"]["roomType"] == "breakout"
+    one_room = one.headers["location"].split("/rooms/", 1)[1].split("/", 1)[0]
+    closed = await client.post(f"/monitoring/{seb.exam_id}/proctoring/rooms/{one_room}/close")
+    assert closed.status_code == 303
+
     opened = await client.post(f"/monitoring/{seb.exam_id}/proctoring/town-hall", data={"action": "open"})
     assert opened.status_code == 303
     assert "Close Town-hall" in (await client.get(f"/monitoring/{seb.exam_id}/proctoring")).text
+    # alice still holds the confirmation of the withdrawn one-to-one JOIN: it must not confirm the new JOIN
     join = (await alice.ping()).json()
     assert join["attributes"]["roomType"] == "townhall"
 

@@ -21,6 +21,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    if op.get_context().dialect.name == "sqlite":
+        # Instruction ids must never be reused: a late confirmation of a withdrawn JOIN would confirm the next one.
+        with op.batch_alter_table("client_instruction", recreate="always",
+                                  table_kwargs={"sqlite_autoincrement": True}):
+            pass
     op.create_table('proctoring_setting',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('exam_id', sa.Integer(), nullable=True),

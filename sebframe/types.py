@@ -360,38 +360,116 @@ class IndicatorType:
 # -- proctoring ----------------------------------------------------------------------------------
 
 
+class ProctoringFeature(StrEnum):
+    """What a meeting service supports and an exam enables (SEB Server's ``enabledFeatures`` constants)."""
+
+    TOWN_HALL = "TOWN_HALL"  # all clients of the exam into one room
+    ONE_TO_ONE = "ONE_TO_ONE"  # a break-out room with chosen clients
+    BROADCAST = "BROADCAST"  # clients receive the proctor's audio and video (SEB_RECONFIGURE_SETTINGS)
+    ENABLE_CHAT = "ENABLE_CHAT"  # clients get the meeting's chat
+
+
+class RoomKind(StrEnum):
+    """A room's purpose; the value is the ``roomType`` a SEB client gets with a JOIN."""
+
+    COLLECTING = "proctoring"
+    TOWN_HALL = "townhall"
+    BREAK_OUT = "breakout"
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRequest:
+    """A room the core asks a meeting service for."""
+
+    kind: RoomKind
+    name: str  # unique (a UUID made by the core); a service may use it as the meeting's room name
+    subject: str  # what people see: "Room 3", "Town-hall", "One-to-one"
+    exam_id: int
+    ends_at: datetime  # the exam's end plus a margin: a meeting (and every token for it) lasts until then
+
+
 @dataclass(frozen=True, slots=True)
 class ProctoringRoom:
-    id: str
+    """A room as the meeting service made it. ``data`` is what the service needs later (a meeting id, its
+    password, its host): the core stores it encrypted and hands it back with every call for the room."""
+
+    kind: RoomKind
     name: str
-    join_url: str
+    subject: str
     data: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """Who joins a room: a SEB client (``moderator`` False, named by its user session) or a proctor."""
+
+    display_name: str
+    moderator: bool
+    expires_at: datetime  # tokens for this join expire then (the exam's end plus a margin)
+    user_id: str = ""  # the proctor's username or the connection's id, for the service's reports
+
+
+@dataclass(frozen=True, slots=True)
+class ProctorWindow:
+    """What the proctor's window page loads. The page loads ``scripts`` (absolute URLs on the meeting
+    server: never a copy of ours), then the type's ``plugin_scripts`` (files of ``ProctoringType.static_dir``),
+    which find ``config`` as JSON in the element ``#proctoring-config`` and a ``#meeting`` element to fill.
+    ``open_url`` instead sends the proctor to that URL (a meeting service's own app)."""
+
+    scripts: tuple[str, ...] = ()
+    plugin_scripts: tuple[str, ...] = ()
+    config: Mapping[str, Any] = field(default_factory=dict)
+    open_url: str | None = None
 
 
 @runtime_checkable
 class ProctoringService(Protocol):
-    async def test(self) -> ConnectionTestResult: ...
+    """A meeting service for the exam it was built for (``IntegrationContext.instance_id`` is the exam id,
+    ``url`` the meeting server, ``settings`` the type's validated settings with secrets)."""
 
-    async def create_room(self, name: str, *, exam_id: int) -> ProctoringRoom: ...
-
-    async def join_data(self, room: ProctoringRoom, *, user_name: str, moderator: bool) -> Mapping[str, str]:
-        """Attributes a SEB client or a proctor needs to join (URL, token, ...)."""
+    async def test(self) -> ConnectionTestResult:
+        """Reach the meeting server with the settings; the message says what to fix."""
         ...
 
-    async def dispose_room(self, room: ProctoringRoom) -> None: ...
+    async def create_room(self, request: RoomRequest) -> ProctoringRoom: ...
+
+    async def dispose_room(self, room: ProctoringRoom) -> None:
+        """End and delete the meeting; idempotent (a room disposed already, or never made, is fine)."""
+        ...
+
+    async def client_join(self, room: ProctoringRoom, participant: Participant) -> Mapping[str, str]:
+        """The service's attributes of a ``SEB_PROCTORING`` JOIN (``jitsiMeetRoom``, ``jitsiMeetToken``, ...);
+        the core adds ``service-type``, ``method`` and ``roomType``."""
+        ...
+
+    async def proctor_join(self, room: ProctoringRoom, participant: Participant) -> ProctorWindow: ...
+
+    def reconfigure_attributes(self, *, receive_audio: bool, receive_video: bool, allow_chat: bool
+                               ) -> Mapping[str, str]:
+        """The attributes of ``SEB_RECONFIGURE_SETTINGS`` in the names the SEB clients read."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class ProctoringType:
-    """A meeting service, e.g. ``JITSI_MEET``; yielded by ``sebframe_proctoring_services``."""
+    """A meeting service, e.g. ``JITSI_MEET``; yielded by ``sebframe_proctoring_services``.
+
+    ``name`` is the ``service-type`` SEB clients get. ``settings_model`` is the part of an exam's proctoring
+    settings that is the service's own (credentials as ``SecretStr``: stored encrypted, never shown);
+    ``features`` what it supports; ``static_dir`` the files the proctor window's ``plugin_scripts`` name.
+    """
 
     name: str
     display_name: str
     settings_model: type[BaseModel]
     create_service: Callable[[IntegrationContext], ProctoringService]
+    features: frozenset[ProctoringFeature] = frozenset(ProctoringFeature)
+    default_url: str = ""
+    static_dir: Path | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", _normalised(self.name).upper())
+        object.__setattr__(self, "features", frozenset(ProctoringFeature(item) for item in self.features))
 
 
 # -- connection admission ------------------------------------------------------------------------
@@ -488,6 +566,9 @@ __all__ = [
     "LmsType",
     "MenuItem",
     "Privilege",
+    "Participant",
+    "ProctorWindow",
+    "ProctoringFeature",
     "ProctoringRoom",
     "ProctoringService",
     "ProctoringType",
@@ -497,6 +578,8 @@ __all__ = [
     "RestrictionField",
     "RestrictionType",
     "Role",
+    "RoomKind",
+    "RoomRequest",
     "Scope",
     "SebRestriction",
     "StartupContext",

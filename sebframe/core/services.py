@@ -19,6 +19,7 @@ from sebframe.core.monitoring.live import MonitoringService
 from sebframe.core.monitoring.logs import ClientLogService
 from sebframe.core.monitoring.participation import ParticipationService
 from sebframe.core.plugins import PluginRegistry
+from sebframe.core.proctoring import Proctoring
 from sebframe.core.sebconfig.certificates import CertificateService
 from sebframe.core.sebconfig.connection_configs import ConnectionConfigService
 from sebframe.core.sebconfig.exam_configs import OWNED_EXAM_CONFIGURATIONS, ExamConfigService
@@ -50,6 +51,7 @@ class Services:
     participation: ParticipationService
     client_logs: ClientLogService
     locations: Locations
+    proctoring: Proctoring
 
     @classmethod
     def create(cls, settings: Settings, plugins: PluginRegistry | None = None) -> Services:
@@ -89,6 +91,7 @@ class Services:
             participation=ParticipationService(db),
             client_logs=ClientLogService(db),
             locations=Locations.create(db, plugins, sessions.runtime, settings.trusted_proxy_networks),
+            proctoring=Proctoring.create(db, plugins, secrets, sessions.runtime),
         )
 
     def startup_context(self) -> StartupContext:
@@ -102,5 +105,6 @@ class Services:
     async def close(self) -> None:
         await self.sessions.runtime.stop()
         await self.exams.close()
+        await self.proctoring.close()
         await self.lms_setups.close()
         await self.db.dispose()

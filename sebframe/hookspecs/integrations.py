@@ -43,6 +43,12 @@ def sebframe_indicator_types() -> Iterable[IndicatorType]:  # type: ignore[empty
 def sebframe_proctoring_services() -> Iterable[ProctoringType]:  # type: ignore[empty-body]
     """Live proctoring meeting services (Jitsi Meet, Zoom, ...).
 
+    Each ``ProctoringType`` names the service (its ``name`` is the ``service-type`` SEB clients get), the settings
+    model of its part of an exam's proctoring settings, the features it supports, the files of its proctor
+    window script, and ``create_service(context)``: a ``ProctoringService`` for one exam that tests the meeting
+    server, makes and disposes rooms, gives a SEB client's JOIN attributes and a proctor's window, and maps
+    broadcast settings to ``SEB_RECONFIGURE_SETTINGS`` attributes. The core keeps rooms and assignments.
+
     :return: ``ProctoringType`` descriptors.
     """
 

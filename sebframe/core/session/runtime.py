@@ -13,7 +13,7 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
@@ -390,15 +390,24 @@ class SessionRuntime:
                                 attributes: Mapping[str, str] | None, *, needs_confirmation: bool = False) -> int:
         """Store an instruction for each connection; the process a client pings delivers it."""
         ids = list(connection_ids)
-        if not ids:
-            return 0
+        await self.queue_instructions([(connection_id, attributes) for connection_id in ids], instruction_type,
+                                      needs_confirmation=needs_confirmation)
+        return len(ids)
+
+    async def queue_instructions(self, items: Sequence[tuple[int, Mapping[str, str] | None]],
+                                 instruction_type: InstructionType, *, needs_confirmation: bool = False
+                                 ) -> list[int]:
+        """Store one instruction per (connection id, attributes) in one transaction; their ids, in order."""
+        if not items:
+            return []
         now = now_ms()
         async with self.db.transaction() as session:
-            for connection_id in ids:
-                row = ClientInstruction(connection_id=connection_id, instruction_type=instruction_type.value,
-                                        attributes="", needs_confirmation=needs_confirmation, created_ms=now)
-                session.add(row)
-                await session.flush()
+            rows = [ClientInstruction(connection_id=connection_id, instruction_type=instruction_type.value,
+                                      attributes="", needs_confirmation=needs_confirmation, created_ms=now)
+                    for connection_id, _ in items]
+            session.add_all(rows)
+            await session.flush()
+            for row, (connection_id, attributes) in zip(rows, items, strict=True):
                 values = dict(attributes) if attributes is not None else None
                 if needs_confirmation:
                     values = {**(values or {}), "instruction-confirm": str(row.id)}
@@ -406,7 +415,21 @@ class SessionRuntime:
                 held = self._by_id.get(connection_id)
                 if held is not None:
                     held.enqueue(_instruction(row))
-        return len(ids)
+        return [row.id for row in rows]
+
+    async def withdraw_instructions(self, instruction_ids: Iterable[int]) -> None:
+        """Delete undelivered instructions (a JOIN superseded by another); other processes stop offering them
+        with their next sync."""
+        ids = [instruction_id for instruction_id in instruction_ids if instruction_id]
+        if not ids:
+            return
+        async with self.db.transaction() as session:
+            for start in range(0, len(ids), 500):
+                await session.execute(delete(ClientInstruction).where(ClientInstruction.id.in_(ids[start:start + 500])))
+        withdrawn = set(ids)
+        for connection in self.connections.values():
+            for instruction in [queued for queued in connection.instructions if queued.id in withdrawn]:
+                connection.instructions.remove(instruction)
 
     async def _pull_instructions(self) -> None:
         async with self.db.read() as session:

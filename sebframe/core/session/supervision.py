@@ -5,12 +5,17 @@ The process holding the ``supervision`` lease (a row of ``session_lease``, taken
 renewing it) does the work, after flushing its own pings, from the database, so it sees every process's
 pings. One holder means each transition is logged once, and the changes go out as bulk updates: when a whole
 room's network drops, thousands of connections turn missing at once.
+
+Other domains add their periodic work to ``jobs`` (live proctoring assigns connections to rooms); the holder runs
+them after its own, each on its own (one failing job is logged and does not stop the others).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, insert, or_, select, update
@@ -28,6 +33,8 @@ if TYPE_CHECKING:
 
 MISSING_PING_TEXT = "Missing Client Ping"
 PING_BACK_TEXT = "Client Ping Back To Normal"
+log = logging.getLogger(__name__)
+
 LEASE_NAME = "supervision"
 LEASE_MS = 15_000  # another process takes over when the holder has not renewed for this long
 
@@ -36,11 +43,21 @@ class Supervisor:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.holder = uuid.uuid4().hex  # this process
+        self.jobs: list[Callable[[SessionRuntime], Awaitable[None]]] = []
 
     async def run(self, runtime: SessionRuntime) -> None:
-        running = runtime.running
-        if not running or not await self._lease():
+        if not (runtime.running or self.jobs) or not await self._lease():
             return
+        if runtime.running:
+            await self._supervise(runtime)
+        for job in self.jobs:
+            try:
+                await job(runtime)
+            except Exception:
+                log.exception("supervision job %s failed", getattr(job, "__qualname__", job))
+
+    async def _supervise(self, runtime: SessionRuntime) -> None:
+        running = runtime.running
         now = now_ms()
         async with self.db.read() as session:
             rows = (await session.execute(

@@ -23,6 +23,7 @@ from sebframe.web.views import (
     locations,
     monitoring,
     participation,
+    proctoring,
     users,
 )
 
@@ -32,4 +33,4 @@ def routes() -> list[BaseRoute]:
             *certificates.routes, *exam_configs.routes, *config_templates.routes,
             *lms_setups.routes, *lms_lookup.routes, *exams.routes, *exam_templates.routes, *monitoring.routes,
             *participation.routes, *client_logs.routes, *locations.routes, *location_profiles.routes,
-            *location_audit.routes, *exam_location.routes]
+            *location_audit.routes, *exam_location.routes, *proctoring.routes]

@@ -129,7 +129,7 @@ async def test_every_endpoint_is_documented(document: dict[str, Any]) -> None:
         if endpoint.method in ("POST", "PUT", "PATCH") and not path.endswith(("/activate", "/deactivate",
                                                                                "/credentials", "/undo", "/test",
                                                                                "/apply", "/release", "/confirm",
-                                                                               "/hide", "/unhide")):
+                                                                               "/hide", "/unhide", "/join")):
             assert "requestBody" in operation, (endpoint.method, path)
         success = operation["responses"][str(endpoint.status_code)]
         if endpoint.method != "DELETE" or endpoint.response_model is not None:

@@ -21,6 +21,7 @@ from sebframe.api.admin.endpoints import (
     monitoring,
     participation,
     plugins,
+    proctoring,
     users,
 )
 from sebframe.api.admin.routing import ApiRouter
@@ -30,6 +31,7 @@ def routers() -> tuple[ApiRouter, ...]:
     """Every endpoint module's router, in the order the OpenAPI document lists them."""
     return (auth.router, institutions.router, users.router, activity.router, certificates.router,
             connection_configs.router, exam_configs.router, exam_templates.router, lms_setups.router,
-            lms_lookup.router, exams.router, exam_location.router, monitoring.router, participation.router,
+            lms_lookup.router, exams.router, exam_location.router, proctoring.router, monitoring.router,
+            participation.router,
             client_logs.router, locations.router, location_profiles.router, location_audit.router,
             plugins.router)

@@ -27,6 +27,7 @@ from sebframe.core.db.models.location import (
     LocationProfile,
     LocationProfileVersion,
 )
+from sebframe.core.db.models.proctoring import ProctoringParticipant, ProctoringRoom, ProctoringSetting
 from sebframe.core.db.models.sebconfig import (
     Certificate,
     ConnectionConfiguration,
@@ -71,6 +72,9 @@ __all__ = [
     "LocationProfile",
     "LocationProfileVersion",
     "LoginFailure",
+    "ProctoringParticipant",
+    "ProctoringRoom",
+    "ProctoringSetting",
     "SessionLease",
     "UserAccount",
     "UserRoleGrant",

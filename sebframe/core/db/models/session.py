@@ -79,9 +79,13 @@ class ClientEvent(Base):
 
 
 class ClientInstruction(Base):
-    """An instruction waiting for a SEB client's next ping; deleted once delivered (or confirmed)."""
+    """An instruction waiting for a SEB client's next ping; deleted once delivered (or confirmed).
+
+    Ids are never reused (AUTOINCREMENT on SQLite, sequences elsewhere): a client's late ``instruction-confirm``
+    of a withdrawn instruction must not confirm a newer one that got the same id (migration 0008)."""
 
     __tablename__ = "client_instruction"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("client_connection.id", ondelete="CASCADE"), index=True)

@@ -1,0 +1,1 @@
+"""Jitsi Meet as a live proctoring service of sebframe."""

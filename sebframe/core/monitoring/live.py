@@ -168,19 +168,20 @@ class MonitoringService:
         runtime = self.runtime
         numbered = tuple(enumerate(indicators))
         # Unpacked by position: 5,000 rows a tick, and a named column costs a lookup each.
-        for (connection_id, token, user_session_id, address, os_name, version, machine, status_name, stored_ping,
+        # (``row_id``, not ``connection_id``: that parameter says below whether this is the whole exam's snapshot.)
+        for (row_id, token, user_session_id, address, os_name, version, machine, status_name, stored_ping,
              created_ms, security_granted, version_granted) in rows:
             status = _STATUSES[status_name]
             last_ping = runtime.last_ping(token, stored_ping)
             active = status in ACTIVE_STATES
             missing = runtime.is_missing(exam_id, status_name, last_ping, created_ms, now)
-            values = folded.get(connection_id, initial)
+            values = folded.get(row_id, initial)
             cells = tuple([self._cell(shared, index, indicator, values[index], last_ping, now, active)
                            for index, indicator in numbered])
             states.append(ConnectionState(
-                id=connection_id, token=token, user_session_id=user_session_id or NO_NAME, client_address=address,
+                id=row_id, token=token, user_session_id=user_session_id or NO_NAME, client_address=address,
                 seb_os_name=os_name, seb_version=version, seb_machine_name=machine, status=status, missing=missing,
-                notifications=tuple(notifications.get(connection_id, ())), security_check_granted=security_granted,
+                notifications=tuple(notifications.get(row_id, ())), security_check_granted=security_granted,
                 client_version_granted=version_granted, last_ping_ms=last_ping, cells=cells))
         snapshot = ExamSnapshot(exam_id, exam_name, running is not None, indicators, tuple(states), now)
         if connection_id is None:

@@ -131,7 +131,9 @@ async def test_other_institutions_and_unassigned_supporters_see_nothing(
             await services.monitoring.snapshot(actor, world.exam_id)
 
 
-async def test_watchers_share_a_recent_snapshot(services: Services, world: SebWorld) -> None:
+async def test_watchers_share_a_recent_snapshot(client: httpx.AsyncClient, services: Services,
+                                                world: SebWorld) -> None:
+    await SebClient(client, world, name="alice").connect()  # an exam with connections: sharing once never worked
     supporter = await _actor(services, "demo-supporter")
     admin = await _actor(services, "demo-exam-admin")
     first = await services.monitoring.snapshot(supporter, world.exam_id, max_age_ms=900)

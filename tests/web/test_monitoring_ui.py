@@ -1,6 +1,7 @@
 """Admin UI: the running exams, an exam's live heat map (filters, counts, order, marks, the event stream), the
 instructions (quit, lock screen, cancel, confirm a notification), the search, the connection detail view and
-who may see and do what. SEB clients connect through the Exam API like the Windows client."""
+who may see and do what (the privilege matrix of ``tests/monitoring_matrix.py`` over every monitoring screen,
+the stream, the exports and the client logs). SEB clients connect through the Exam API like the Windows client."""
 
 from __future__ import annotations
 
@@ -26,6 +27,18 @@ from sebframe.web.views import monitoring as monitoring_views
 from sebframe.web.views.monitoring_table import sse_event
 from tests.conftest import PASSWORD, Factory, sign_in
 from tests.exam_helpers import exam_services
+from tests.monitoring_matrix import (
+    LISTED,
+    OK,
+    WRITES,
+    MonitoringWorld,
+    Staff,
+    add_staff,
+    assert_body,
+    cases,
+    effect,
+    monitoring_world,
+)
 from tests.seb_client import SebClient, SebWorld, seb_world
 
 pytestmark = pytest.mark.anyio
@@ -486,3 +499,71 @@ async def test_stream_ends_when_the_session_is_no_longer_valid(monitor: Monitor,
 def test_sse_events_keep_client_text_inside_data_fields() -> None:
     event = sse_event("rows", "<td>evil\revent: filters\ndata: x</td>\r\n<td>ok</td>")
     assert event == ("event: rows\ndata: <td>evil\ndata: event: filters\ndata: data: x</td>\ndata: <td>ok</td>\n\n")
+
+
+# -- the privilege matrix ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def watched(factory: Factory) -> MonitoringWorld:
+    a = await factory.institution("ETH Zurich")
+    b = await factory.institution("University of Zurich")
+    staff = await add_staff(factory, a)
+    return await monitoring_world(factory, a, b, staff[Staff.ES])
+
+
+def _screen_requests(world: MonitoringWorld, scope: str
+                     ) -> dict[str, tuple[str, str, dict[str, str], int, str | None, tuple[str, ...]]]:
+    """action -> (method, path, form, success status, the marker shown, log texts shown); as the admin API's."""
+    side = world.side(scope)
+    base = f"/monitoring/{side.exam_id}"
+    back = {"next": base}
+    return {
+        "running": ("GET", "/monitoring", {}, 200, f'href="{base}"', ()),
+        "connections": ("GET", base, {}, 200, side.user, (side.hand_text,)),
+        "stream": ("GET", base + "/stream", {}, 200, side.user, (side.hand_text,)),
+        "search": ("GET", base + "/search", {}, 200, side.user, (side.hand_text,)),
+        "detail": ("GET", f"{base}/connections/{side.connection_id}", {}, 200, side.user,
+                   (side.log_text, side.hand_text)),
+        "participation": ("GET", f"/exams/{side.exam_id}/participation", {}, 200, side.user, ()),
+        "participation_csv": ("GET", f"/exams/{side.exam_id}/participation.csv", {}, 200, side.user, ()),
+        "lane": ("GET", base + "/location", {}, 200, side.user, ()),
+        "placements": ("GET", f"{base}/location?code={side.approval_code}", {}, 200, side.user, ()),
+        "overrides": ("GET", base + "/location", {}, 200, side.override_address, ()),
+        "quit": ("POST", base + "/quit", {"connection": str(side.connection_id), **back}, 303, None, ()),
+        "lock": ("POST", base + "/lock", {"connection": str(side.connection_id), "message": "Please wait", **back},
+                 303, None, ()),
+        "quit_all": ("POST", base + "/quit-all", back, 303, None, ()),
+        "cancel": ("POST", base + "/cancel", {"connection": str(side.closed_id), **back}, 303, None, ()),
+        "confirm": ("POST", f"{base}/notifications/{side.notification_id}/confirm", back, 303, None, ()),
+        "allow": ("POST", base + "/location/allow", {"connection_id": str(side.connection_id), "scope": "CONNECTION",
+                                                     "reason": "seat 12, checked", "expires_at": "", **back},
+                  303, None, ()),
+        "logs": ("GET", "/client-logs", {}, 200, side.log_text, ()),
+        "log": ("GET", f"/client-logs/{side.event_id}", {}, 200, side.log_text, ()),
+        "logs_csv": ("GET", "/client-logs/export.csv", {}, 200, side.log_text, ()),
+        "delete_logs": ("POST", "/client-logs/delete", {"exam_id": str(side.exam_id)}, 303, None, ()),
+    }
+
+
+SCREEN_ACTIONS = frozenset({"running", "connections", "stream", "search", "detail", "participation",
+                            "participation_csv", "lane", "placements", "overrides", "quit", "lock", "quit_all",
+                            "cancel", "confirm", "allow", "logs", "log", "logs_csv", "delete_logs"})
+
+
+@pytest.mark.parametrize(("staff", "action", "scope", "expected"), cases(SCREEN_ACTIONS))
+async def test_monitoring_privileges(client: httpx.AsyncClient, app: Any, services: Services,
+                                     watched: MonitoringWorld, staff: Staff, action: str, scope: str,
+                                     expected: Any) -> None:
+    method, path, form, success, wanted, texts = _screen_requests(watched, scope)[action]
+    await sign_in(client, staff.value)
+    if action == "stream":  # endless when allowed: read the first rows, then go away
+        status, raw = await first_stream_bytes(app, path, client.cookies, wanted=b"event: filters")
+        body = raw.decode()
+    else:
+        response = await client.request(method, path, data=form or None)
+        status, body = response.status_code, response.text
+    shown = expected in (OK, LISTED)
+    assert status == (success if isinstance(expected, str) else expected), (staff, action, scope, body[:300])
+    assert_body(body, staff, action, scope, watched, shown=shown, wanted=wanted, texts=texts)
+    assert await effect(services, watched.side(scope), action) == (shown and action in WRITES), (staff, action)

@@ -120,6 +120,17 @@ async def test_an_unassigned_supporter_does_not_find_it(services: Services, fact
     assert (await client.get(f"/exams/{world.exam_id}/participation.csv")).status_code == 404
 
 
+async def test_a_seb_server_administrator_of_another_institution_sees_the_exam_not_the_report(
+        factory: Factory, client: httpx.AsyncClient, world: SebWorld, participants: Participants) -> None:
+    await factory.user(await factory.institution("Server Operations"), "operator", Role.SEB_SERVER_ADMIN)
+    await sign_in(client, "operator")
+    view = await client.get(f"/exams/{world.exam_id}")
+    assert view.status_code == 200 and f"/exams/{world.exam_id}/participation" not in view.text
+    for path in ("participation", "participation.csv"):
+        refused = await client.get(f"/exams/{world.exam_id}/{path}")
+        assert refused.status_code == 403 and "alice" not in refused.text
+
+
 async def test_signed_out_users_sign_in_first(client: httpx.AsyncClient, world: SebWorld) -> None:
     response = await client.get(f"/exams/{world.exam_id}/participation.csv")
     assert response.status_code == 303 and response.headers["location"].startswith("/login")

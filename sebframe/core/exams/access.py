@@ -3,10 +3,15 @@
 Exam administrators write the exams of their institution, institutional administrators read them, SEB Server
 administrators read all; an exam supporter reads and modifies (not creates or deletes) the exams they are
 assigned to. Other institutions' exams are "not found".
+
+The live data of an exam (its SEB connections, their client events) has grants of its own in the same table,
+reached the same way (``CLIENT_CONNECTION``, ``CLIENT_EVENT``): :func:`load_monitored_exam` is the one check
+every monitoring screen, endpoint, stream and export goes through.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -21,10 +26,12 @@ from sebframe.core.errors import NotFound, PermissionDenied
 _VERBS = {Privilege.MODIFY: "change", Privilege.WRITE: "create or delete"}
 
 
-def may(actor: Actor, privilege: Privilege, exam: Exam, supporter_ids: set[int] | frozenset[int]) -> bool:
-    """``privilege`` on ``exam``; the owner level covers the exam's owner and its assigned supporters."""
+def may(actor: Actor, privilege: Privilege, exam: Exam, supporter_ids: set[int] | frozenset[int],
+        entity_type: EntityType = EntityType.EXAM) -> bool:
+    """``privilege`` on ``exam`` (or, with ``entity_type``, on its connections or client events); the owner level
+    covers the exam's owner and its assigned supporters."""
     owner = actor.user_id if (exam.owner_id == actor.user_id or actor.user_id in supporter_ids) else exam.owner_id
-    return actor.may(privilege, EntityType.EXAM, institution_id=exam.institution_id, owner_id=owner)
+    return actor.may(privilege, entity_type, institution_id=exam.institution_id, owner_id=owner)
 
 
 def visible(statement: Select[Any], actor: Actor, privilege: Privilege = Privilege.READ,
@@ -54,6 +61,35 @@ async def load_exam(session: AsyncSession, actor: Actor, exam_id: int, privilege
                     lock: bool = False, doing: str | None = None) -> Exam:
     """The exam if ``actor`` may see it (else ``NotFound``) and holds ``privilege`` (else ``PermissionDenied``,
     saying ``doing``, e.g. "attach configurations to")."""
+    exam, _ = await _load(session, actor, exam_id, privilege, lock=lock, doing=doing)
+    return exam
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoredExam:
+    """An exam whose SEB connections ``actor`` may see, and what else the privilege table lets it do there."""
+
+    exam: Exam
+    may_read_logs: bool  # CLIENT_EVENT read: the texts of client events and notifications
+    may_supervise: bool  # EXAM modify: instructions, canceling, confirming notifications, location overrides
+
+
+async def load_monitored_exam(session: AsyncSession, actor: Actor, exam_id: int,
+                              privilege: Privilege = Privilege.READ, *, doing: str | None = None) -> MonitoredExam:
+    """The exam for monitoring: ``NotFound`` if ``actor`` may not see the exam, ``PermissionDenied`` if it may see
+    the exam but not its SEB connections (``CLIENT_CONNECTION`` read: a SEB Server administrator and another
+    institution's exam) or, with ``privilege`` above read, may not supervise it (the exam's ``privilege``)."""
+    exam, supporters = await _load(session, actor, exam_id)
+    if not may(actor, Privilege.READ, exam, supporters, EntityType.CLIENT_CONNECTION):
+        raise PermissionDenied(f"you may not see the SEB connections of exam {exam.name!r}")
+    supervise = may(actor, Privilege.MODIFY, exam, supporters)
+    if privilege > Privilege.READ and not may(actor, privilege, exam, supporters):
+        raise PermissionDenied(f"you may not {doing or _VERBS.get(privilege, 'change')} exam {exam.name!r}")
+    return MonitoredExam(exam, may(actor, Privilege.READ, exam, supporters, EntityType.CLIENT_EVENT), supervise)
+
+
+async def _load(session: AsyncSession, actor: Actor, exam_id: int, privilege: Privilege = Privilege.READ, *,
+                lock: bool = False, doing: str | None = None) -> tuple[Exam, set[int]]:
     exam = (await session.get(Exam, exam_id, with_for_update=lock or None)
             if isinstance(exam_id, int) and is_valid_id(exam_id) else None)
     if exam is None:
@@ -63,4 +99,4 @@ async def load_exam(session: AsyncSession, actor: Actor, exam_id: int, privilege
         raise NotFound(f"exam {exam_id} not found")
     if privilege > Privilege.READ and not may(actor, privilege, exam, supporters):
         raise PermissionDenied(f"you may not {doing or _VERBS.get(privilege, 'change')} exam {exam.name!r}")
-    return exam
+    return exam, supporters

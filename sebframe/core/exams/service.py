@@ -271,10 +271,14 @@ class ExamService:
 
     # -- queries -------------------------------------------------------------------------------
 
-    async def list(self, actor: Actor, params: ListParams) -> Page[Exam]:
+    async def list(self, actor: Actor, params: ListParams, *, reach: EntityType = EntityType.EXAM) -> Page[Exam]:
+        """``reach``: only exams whose data of that kind the actor may also read (``CLIENT_CONNECTION``: the
+        exams it may monitor)."""
         if actor.scope(Privilege.READ, EntityType.EXAM) == Scope.NONE:
             raise PermissionDenied("you may not see exams")
         statement = visible(select(Exam), actor)
+        if reach is not EntityType.EXAM:
+            statement = visible(statement, actor, entity_type=reach)
         filters = params.filters
         for name in ("institution_id", "lms_setup_id"):
             if name in filters:
@@ -299,9 +303,9 @@ class ExamService:
         async with self.db.read() as session:
             return await fetch_page(session, statement, params, _SORTABLE, [Exam.name, Exam.id])
 
-    async def rows(self, actor: Actor, params: ListParams) -> Page[ExamRow]:
+    async def rows(self, actor: Actor, params: ListParams, *, reach: EntityType = EntityType.EXAM) -> Page[ExamRow]:
         """A list page with each exam's LMS setup name and missing setup (running exams only)."""
-        page = await self.list(actor, params)
+        page = await self.list(actor, params, reach=reach)
         async with self.db.read() as session:
             missing = await self._missing(session, page.items)
             setup_ids = {exam.lms_setup_id for exam in page.items if exam.lms_setup_id is not None}

@@ -22,7 +22,7 @@ from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.db import Database, is_valid_id
 from sebframe.core.db.models import ClientConnection, ConnectionLocation, Exam, LocationOverride
 from sebframe.core.errors import Conflict, NotFound, ValidationFailed
-from sebframe.core.exams.access import load_exam
+from sebframe.core.exams.access import load_monitored_exam
 from sebframe.core.location.audit_format import AuditCode
 from sebframe.core.location.audit_log import LocationAudit
 from sebframe.core.location.gate import LocationGate
@@ -73,7 +73,7 @@ class LocationOverrides:
         """The exam's connections with a location decision; ``lane_only``: the blocked and violating ones;
         ``connection_id``: only that one (the connection detail view)."""
         async with self.db.read() as session:
-            exam = await load_exam(session, actor, exam_id)
+            exam = (await load_monitored_exam(session, actor, exam_id)).exam
             statement = (select(ConnectionLocation, ClientConnection)
                          .join(ClientConnection, ClientConnection.id == ConnectionLocation.connection_id)
                          .where(ConnectionLocation.exam_id == exam.id))
@@ -89,7 +89,7 @@ class LocationOverrides:
     async def overrides(self, actor: Actor, exam_id: int) -> list[LocationOverride]:
         """Newest first, revoked ones included."""
         async with self.db.read() as session:
-            exam = await load_exam(session, actor, exam_id)
+            exam = (await load_monitored_exam(session, actor, exam_id)).exam
             return list((await session.execute(select(LocationOverride).where(
                 LocationOverride.exam_id == exam.id).order_by(LocationOverride.created_at.desc()))).scalars())
 
@@ -107,7 +107,7 @@ class LocationOverrides:
 
     async def _grant(self, actor: Actor, exam_id: int, data: OverrideInput, now: datetime) -> LocationOverride:
         async with self.db.transaction() as session:
-            exam = await load_exam(session, actor, exam_id, Privilege.MODIFY, doing="supervise")
+            exam = (await load_monitored_exam(session, actor, exam_id, Privilege.MODIFY, doing="supervise")).exam
             if exam.end_time is not None and exam.end_time <= now:
                 raise ValidationFailed({"expires_at": "the exam has ended; overrides are no longer possible"})
             connection, snapshot = await self._connection(session, exam, data.connection_id)
@@ -146,7 +146,7 @@ class LocationOverrides:
     async def revoke(self, actor: Actor, exam_id: int, override_id: int, data: RevokeInput) -> LocationOverride:
         now = datetime.now(UTC)
         async with self.db.transaction() as session:
-            exam = await load_exam(session, actor, exam_id, Privilege.MODIFY, doing="supervise")
+            exam = (await load_monitored_exam(session, actor, exam_id, Privilege.MODIFY, doing="supervise")).exam
             override = (await session.get(LocationOverride, override_id, with_for_update=True)
                         if is_valid_id(override_id) else None)
             if override is None or override.exam_id != exam.id:

@@ -25,7 +25,7 @@ from sebframe.core.db.models import (
     LocationProfile,
 )
 from sebframe.core.errors import NotFound, ValidationFailed
-from sebframe.core.exams.access import load_exam
+from sebframe.core.exams.access import load_monitored_exam, visible
 from sebframe.core.location.decide import Decision, ProfileVersion, Reason, decide
 from sebframe.core.location.gate import LocationGate
 from sebframe.core.location.profiles import LocationProfileService, RulesRejected
@@ -101,13 +101,16 @@ class LocationPreview:
         draft = ProfileVersion(profile.id, profile.version + 1, profile.name, profile.help_text,
                                profile.default_room, compile_profile(parsed.rules))
         async with self.db.read() as session:
+            # Only exams whose connections the actor may see (CLIENT_CONNECTION read): reading a profile is not
+            # reading who sits in its rooms (a SEB Server administrator reads every institution's profiles).
             if exam_id is not None:
-                exam = await load_exam(session, actor, exam_id)
+                exam = (await load_monitored_exam(session, actor, exam_id)).exam
                 exam_ids = [exam.id]
             else:
-                exam_ids = list((await session.execute(
+                exam_ids = list((await session.execute(visible(
                     select(Exam.id).join(ExamLocationProfile, ExamLocationProfile.exam_id == Exam.id)
-                    .where(ExamLocationProfile.profile_id == profile.id, Exam.status == "RUNNING"))).scalars())
+                    .where(ExamLocationProfile.profile_id == profile.id, Exam.status == "RUNNING"),
+                    actor, Privilege.READ, EntityType.CLIENT_CONNECTION))).scalars())
             # Bound connections, and clients refused before they could bind (their exam is in the snapshot).
             exam_of = func.coalesce(ClientConnection.exam_id, ConnectionLocation.exam_id)
             rows = (await session.execute(

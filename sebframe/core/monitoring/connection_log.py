@@ -1,5 +1,7 @@
 """One SEB connection as the monitoring detail view shows it: the stored attributes and its events (the log
-events the client sent and those the server wrote for it), newest first, a page at a time."""
+events the client sent and those the server wrote for it), newest first, a page at a time. The attributes need
+``CLIENT_CONNECTION`` read on the exam, the events ``CLIENT_EVENT`` read (institutional and SEB Server
+administrators see a connection of their institution without its log)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from sebframe.core.accounts.actor import Actor
 from sebframe.core.db import Database, is_valid_id
 from sebframe.core.db.models import ClientConnection, ClientEvent
 from sebframe.core.errors import NotFound
-from sebframe.core.exams.access import load_exam
+from sebframe.core.exams.access import load_monitored_exam
 from sebframe.core.paging import MAX_PAGE_SIZE, Page
 
 EVENT_PAGE_SIZE = 50
@@ -20,7 +22,7 @@ EVENT_PAGE_SIZE = 50
 @dataclass(frozen=True)
 class ConnectionRecord:
     connection: ClientConnection
-    events: Page[ClientEvent]
+    events: Page[ClientEvent] | None  # None: the actor may not read the exam's client events
 
 
 class ConnectionLogService:
@@ -29,17 +31,20 @@ class ConnectionLogService:
 
     async def record(self, actor: Actor, exam_id: int, connection_id: int, *, page: int = 1,
                      size: int = EVENT_PAGE_SIZE) -> ConnectionRecord:
-        """The connection of the exam (read privilege on the exam; ``NotFound`` for another exam's) and one
-        page of its events by server time, newest first."""
+        """The connection of the exam (``NotFound`` for another exam's) and, if ``actor`` may read the exam's
+        client events, one page of its events by server time, newest first."""
         size = max(1, min(size, MAX_PAGE_SIZE))
         page = max(1, page)
         async with self.db.read() as session:
-            exam = await load_exam(session, actor, exam_id)
+            access = await load_monitored_exam(session, actor, exam_id)
+            exam = access.exam
             connection = (await session.execute(select(ClientConnection).where(
                 ClientConnection.id == connection_id, ClientConnection.exam_id == exam.id))).scalar_one_or_none() \
                 if is_valid_id(connection_id) else None
             if connection is None:
                 raise NotFound(f"SEB connection {connection_id} not found in exam {exam.name!r}")
+            if not access.may_read_logs:
+                return ConnectionRecord(connection, None)
             total = (await session.execute(select(func.count()).select_from(ClientEvent)
                                            .where(ClientEvent.connection_id == connection.id))).scalar_one()
             events = list((await session.execute(

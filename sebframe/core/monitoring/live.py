@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db import Database
 from sebframe.core.db.models import ClientConnection, ClientEvent, ClientNotification, Exam
-from sebframe.core.exams.access import load_exam
+from sebframe.core.exams.access import MonitoredExam, load_monitored_exam
 from sebframe.core.monitoring.cells import Cell, indicator_cell
 from sebframe.core.session.clock import now_ms
 from sebframe.core.session.running import LiveIndicator, RunningExam
@@ -118,6 +118,16 @@ class ExamSnapshot:
         return counts
 
 
+def without_notification_texts(snapshot: ExamSnapshot) -> ExamSnapshot:
+    """The snapshot with every notification's text blanked (its kind and id stay: a raised hand is part of the
+    connection's state). A copy: snapshots are shared between watchers."""
+    if not any(state.notifications for state in snapshot.connections):
+        return snapshot
+    connections = tuple(replace(state, notifications=tuple(replace(note, text="") for note in state.notifications))
+                        if state.notifications else state for state in snapshot.connections)
+    return replace(snapshot, connections=connections)
+
+
 class MonitoringService:
     def __init__(self, db: Database, runtime: SessionRuntime) -> None:
         self.db = db
@@ -125,20 +135,31 @@ class MonitoringService:
         self._folds: dict[int, ExamFold] = {}
         self._shared: dict[int, ExamSnapshot] = {}
 
+    async def access(self, actor: Actor, exam_id: int) -> MonitoredExam:
+        """Whether ``actor`` may watch the exam (else ``NotFound`` or ``PermissionDenied``), read its client
+        events and supervise it: what a screen checks before it shows (or starts streaming) anything."""
+        async with self.db.read() as session:
+            return await load_monitored_exam(session, actor, exam_id)
+
     async def snapshot(self, actor: Actor, exam_id: int, *, connection_id: int | None = None,
                        max_age_ms: int = 0) -> ExamSnapshot:
-        """All connections of the exam with their current state (read privilege on the exam); with
-        ``connection_id`` only that one (the connection detail view; none when it is not the exam's).
+        """All connections of the exam with their current state (``CLIENT_CONNECTION`` read on the exam); with
+        ``connection_id`` only that one (the connection detail view; none when it is not the exam's). Without
+        ``CLIENT_EVENT`` read the notifications come without their texts (what the student wrote is a client
+        event).
 
         ``max_age_ms``: a snapshot of the whole exam taken that recently (for anybody) is good enough; live
         streams pass their tick, so ten supervisors watching one exam cost one snapshot per tick, not ten."""
         now = now_ms()
         async with self.db.read() as session:
-            exam: Exam = await load_exam(session, actor, exam_id)
+            access = await load_monitored_exam(session, actor, exam_id)
+            exam: Exam = access.exam
             shared = self._shared.get(exam.id)
             if connection_id is None and shared is not None and now - shared.taken_ms <= max_age_ms:
-                return shared
-            return await self._take(session, exam.id, exam.name, connection_id, now)
+                snapshot = shared
+            else:
+                snapshot = await self._take(session, exam.id, exam.name, connection_id, now)
+        return snapshot if access.may_read_logs else without_notification_texts(snapshot)
 
     async def _take(self, session: AsyncSession, exam_id: int, exam_name: str, connection_id: int | None,
                     now: int) -> ExamSnapshot:
@@ -168,19 +189,20 @@ class MonitoringService:
         runtime = self.runtime
         numbered = tuple(enumerate(indicators))
         # Unpacked by position: 5,000 rows a tick, and a named column costs a lookup each.
-        for (connection_id, token, user_session_id, address, os_name, version, machine, status_name, stored_ping,
+        # (``row_id``, not ``connection_id``: that parameter says below whether this is the whole exam's snapshot.)
+        for (row_id, token, user_session_id, address, os_name, version, machine, status_name, stored_ping,
              created_ms, security_granted, version_granted) in rows:
             status = _STATUSES[status_name]
             last_ping = runtime.last_ping(token, stored_ping)
             active = status in ACTIVE_STATES
             missing = runtime.is_missing(exam_id, status_name, last_ping, created_ms, now)
-            values = folded.get(connection_id, initial)
+            values = folded.get(row_id, initial)
             cells = tuple([self._cell(shared, index, indicator, values[index], last_ping, now, active)
                            for index, indicator in numbered])
             states.append(ConnectionState(
-                id=connection_id, token=token, user_session_id=user_session_id or NO_NAME, client_address=address,
+                id=row_id, token=token, user_session_id=user_session_id or NO_NAME, client_address=address,
                 seb_os_name=os_name, seb_version=version, seb_machine_name=machine, status=status, missing=missing,
-                notifications=tuple(notifications.get(connection_id, ())), security_check_granted=security_granted,
+                notifications=tuple(notifications.get(row_id, ())), security_check_granted=security_granted,
                 client_version_granted=version_granted, last_ping_ms=last_ping, cells=cells))
         snapshot = ExamSnapshot(exam_id, exam_name, running is not None, indicators, tuple(states), now)
         if connection_id is None:

@@ -24,7 +24,7 @@ from sebframe.core.accounts.roles import EntityType
 from sebframe.core.db import Database
 from sebframe.core.db.models import ClientConnection, ClientEvent, ConnectionLocation
 from sebframe.core.errors import ValidationFailed
-from sebframe.core.exams.access import load_exam
+from sebframe.core.exams.access import load_monitored_exam
 from sebframe.core.monitoring.csv_export import BOM, csv_text, spreadsheet_cell
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
 from sebframe.core.session.states import ConnectionStatus
@@ -79,14 +79,15 @@ def export_filename(exam_id: int) -> str:
 
 
 class ParticipationService:
-    """Read by whoever may read the exam (exam staff of its institution, its assigned supporters)."""
+    """Read by whoever may see the exam's SEB connections (``CLIENT_CONNECTION`` read: the exam's institution's
+    administrators and exam administrators, its owner and assigned supporters)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def report(self, actor: Actor, exam_id: int, params: ListParams) -> Page[ParticipationRow]:
         async with self.db.read() as session:
-            exam = await load_exam(session, actor, exam_id)
+            exam = (await load_monitored_exam(session, actor, exam_id)).exam
             statement = _filtered(select(ClientConnection).where(ClientConnection.exam_id == exam.id), params.filters)
             page = await fetch_page(session, statement, params, _SORTABLE, _BY_USER)
             rows = await _rows(session, exam.id, page.items)
@@ -96,7 +97,7 @@ class ParticipationService:
         """Every connection of the exam as CSV. Access is checked (and the export logged) when awaited, so a
         refusal comes before any byte; the returned iterator then reads the rows in batches."""
         async with self.db.transaction() as session:
-            exam = await load_exam(session, actor, exam_id)
+            exam = (await load_monitored_exam(session, actor, exam_id)).exam
             # The ids fix the export's rows and order; connections arriving meanwhile are not half in it.
             ids = list((await session.execute(select(ClientConnection.id).where(ClientConnection.exam_id == exam.id)
                                               .order_by(*_BY_USER))).scalars())

@@ -1,6 +1,7 @@
 """What supporters do with live SEB connections: send instructions, confirm notifications, cancel
-connections, and how many connections an exam has. Rights are the exam's: an assigned supporter may
-supervise (SEB Server's EXAM modify on owner level), other institutions' exams are not found."""
+connections, and how many connections an exam has. Whoever may see the exam's connections
+(``CLIENT_CONNECTION`` read) and modify the exam supervises it: exam administrators of its institution and its
+assigned supporters (SEB Server's EXAM modify on owner level); other institutions' exams are not found."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.db import Database
 from sebframe.core.db.models import ClientConnection, ClientNotification
 from sebframe.core.errors import NotFound, ValidationFailed
-from sebframe.core.exams.access import load_exam
+from sebframe.core.exams.access import load_monitored_exam
 from sebframe.core.session.clock import now_ms
 from sebframe.core.session.instructions import InstructionType
 from sebframe.core.session.runtime import SessionRuntime
@@ -53,7 +54,7 @@ class SessionService:
         if len(values.get("message", "")) > MAX_MESSAGE:
             raise ValidationFailed({"message": f"at most {MAX_MESSAGE} characters"})
         async with self.db.transaction() as session:
-            exam = await load_exam(session, actor, exam_id, Privilege.MODIFY, doing="supervise")
+            exam = (await load_monitored_exam(session, actor, exam_id, Privilege.MODIFY, doing="supervise")).exam
             targets, selected = await self._targets(session, exam.id, connection_tokens)
             record_activity(session, actor, Activity.MODIFY, EntityType.EXAM, exam.id, exam.name,
                             f"{kind.value} sent to {len(targets)} SEB connection(s)",
@@ -67,7 +68,7 @@ class SessionService:
         that still pings then gets SEB_QUIT."""
         now = now_ms()
         async with self.db.transaction() as session:
-            exam = await load_exam(session, actor, exam_id, Privilege.MODIFY, doing="supervise")
+            exam = (await load_monitored_exam(session, actor, exam_id, Privilege.MODIFY, doing="supervise")).exam
             unique = list(set(connection_tokens))[:10_000]
             rows = (await session.execute(select(ClientConnection).where(
                 ClientConnection.exam_id == exam.id, ClientConnection.connection_token.in_(unique)))).scalars().all()
@@ -94,7 +95,7 @@ class SessionService:
         False when it was already confirmed (by a supporter or by the client)."""
         now = now_ms()
         async with self.db.transaction() as session:
-            exam = await load_exam(session, actor, exam_id, Privilege.MODIFY, doing="supervise")
+            exam = (await load_monitored_exam(session, actor, exam_id, Privilege.MODIFY, doing="supervise")).exam
             found = (await session.execute(
                 select(ClientNotification, ClientConnection)
                 .join(ClientConnection, ClientConnection.id == ClientNotification.connection_id)

@@ -17,6 +17,7 @@ from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.db.models import Exam
 from sebframe.core.errors import Conflict, PermissionDenied, ValidationFailed
 from sebframe.core.exams import EXAM_FILTERS, ExamStatus
+from sebframe.core.exams.access import may
 from sebframe.core.exams.client_checks import signature_key_grants
 from sebframe.core.exams.indicators import IndicatorSpec, parse_thresholds, type_label
 from sebframe.core.exams.restriction import RestrictionDetails
@@ -196,7 +197,10 @@ async def view_exam(request: Request) -> Response:
         "status_label": exam_status_label(exam.status), "type_label": exam_type_label(exam.exam_type),
         "description": plain_text(exam.description), "start_link": safe_link(exam.start_url),
         "running": exam.status == ExamStatus.RUNNING, "here": current_path(request),
-        "may_attach": details.may_write and attached is None, "may_create_config": actor.may(
+        "may_attach": details.may_write and attached is None,
+        "may_watch": may(actor, Privilege.READ, exam, {user.id for user in details.supporters},
+                         EntityType.CLIENT_CONNECTION),  # the participation report lists the connections
+        "may_create_config": actor.may(
             Privilege.WRITE, EntityType.EXAM_CONFIGURATION, institution_id=actor.institution_id),
         **card_values(location, details),
     })

@@ -44,11 +44,12 @@ SEARCH_SORT_OPTIONS = [("name", "User name or session"), ("status", "Status"), (
 
 
 async def running_exams(request: Request) -> Response:
-    """SEB Server's "Running Exams": the running exams the user may see (supporters: their assigned ones)."""
+    """SEB Server's "Running Exams": the running exams whose SEB connections the user may see (supporters: their
+    assigned ones; administrators: their institution's)."""
     actor = await require_actor(request)
     services = services_of(request)
-    if actor.scope(Privilege.READ, EntityType.EXAM) == Scope.NONE:
-        raise PermissionDenied("you may not see exams")
+    if actor.scope(Privilege.READ, EntityType.CLIENT_CONNECTION) == Scope.NONE:
+        raise PermissionDenied("you may not monitor exams")
     params, errors = list_params(request, RUNNING_FILTERS)
     filters = {**params.filters, "status": ExamStatus.RUNNING.value}
     if "start_from" in filters:
@@ -57,7 +58,7 @@ async def running_exams(request: Request) -> Response:
         except ValidationFailed:
             errors["start_from"] = "use a date like 2026-11-22 or 2026-11-22T14:30"
             del filters["start_from"]
-    page, status = await fetch_list(lambda q: services.exams.rows(actor, q),
+    page, status = await fetch_list(lambda q: services.exams.rows(actor, q, reach=EntityType.CLIENT_CONNECTION),
                                     dataclasses.replace(params, filters=filters), errors)
     setups = (await services.lms_setups.list(actor, ListParams(size=500))).items \
         if actor.scope(Privilege.READ, EntityType.LMS_SETUP) != Scope.NONE else []
@@ -72,12 +73,15 @@ async def running_exams(request: Request) -> Response:
 
 async def _table_context(request: Request, actor: Actor, exam_id: int, *, location: bool = False
                          ) -> tuple[Any, TableContext]:
-    """``location``: the exam has a location restriction (the Location column and the lane)."""
-    details = await services_of(request).exams.details(actor, exam_id)  # NotFound for exams not visible
+    """``location``: the exam has a location restriction (the Location column and the lane). Checks first that the
+    actor may see the exam's connections: ``NotFound`` or ``PermissionDenied`` before anything is shown."""
+    services = services_of(request)
+    access = await services.monitoring.access(actor, exam_id)
+    details = await services.exams.details(actor, access.exam.id)
     hidden = parse_hidden(request.query_params.getlist("hide"))
     context = TableContext(exam_id=details.exam.id, hidden=hidden,
                            checks_signature_key=details.exam.signature_key_check_enabled,
-                           may_supervise=details.may_modify, location=location)
+                           may_supervise=access.may_supervise, location=location)
     return details, context
 
 
@@ -134,8 +138,8 @@ async def exam_stream(request: Request) -> Response:
             try:
                 snapshot = await services.monitoring.snapshot(watcher, context.exam_id,
                                                               max_age_ms=int(TICK_SECONDS * 900))
-            except NotFound:
-                return  # the exam was deleted, or the user no longer supports it
+            except (NotFound, PermissionDenied):
+                return  # the exam was deleted, or the user no longer supports it or lost the role
             seats = await gate.seats(context.exam_id) if context.location else None
             parts = fragments.rows(snapshot, seats)
             change = rows.update(parts, functools.partial(fragments.body, parts, snapshot))

@@ -1,6 +1,7 @@
 """Instructions from the monitoring screens: quit (selected or all), lock screen with a message, mark as
 canceled, confirm a notification. POST forms (the cross-origin check guards them); the rules and the
-privilege check (MODIFY on the exam: assigned supporters, exam administrators) are in ``SessionService``."""
+privilege check (the exam's connections visible and MODIFY on the exam: assigned supporters, exam administrators)
+are in ``SessionService``."""
 
 from __future__ import annotations
 
@@ -24,12 +25,11 @@ async def _supervised(request: Request) -> tuple[Actor, int, FormData]:
     """The actor, the exam and the form, after checking that the actor may supervise the exam (read-only
     users get a clear refusal even with nothing selected)."""
     actor = await require_actor(request)
-    exam_id = path_id(request)
-    details = await services_of(request).exams.details(actor, exam_id)
-    if not details.may_modify:
-        raise PermissionDenied(f"you may watch exam {details.exam.name!r} but not supervise it: only its "
+    access = await services_of(request).monitoring.access(actor, path_id(request))
+    if not access.may_supervise:
+        raise PermissionDenied(f"you may watch exam {access.exam.name!r} but not supervise it: only its "
                                "supporters and exam administrators send instructions")
-    return actor, details.exam.id, await request.form()
+    return actor, access.exam.id, await request.form()
 
 
 def _back(form: FormData, exam_id: int) -> Response:

@@ -1,6 +1,6 @@
 """The detail view of one SEB connection: its attributes, status and flags, indicator values, pending
-notifications, its location decision (exams with a location restriction), its events (newest first, paged) and
-the same instructions as the exam page."""
+notifications, its location decision (exams with a location restriction), its events (newest first, paged; for
+those who may read the exam's client logs) and the same instructions as the exam page."""
 
 from __future__ import annotations
 
@@ -61,6 +61,7 @@ async def connection_detail(request: Request) -> Response:
     actor = await require_actor(request)
     services = services_of(request)
     exam_id, connection_id = path_id(request), path_id(request, "connection_id")
+    access = await services.monitoring.access(actor, exam_id)  # may see the connections, read the log, supervise
     details = await services.exams.details(actor, exam_id)
     snapshot = await services.monitoring.snapshot(actor, exam_id, connection_id=connection_id)
     if not snapshot.connections:
@@ -86,8 +87,9 @@ async def connection_detail(request: Request) -> Response:
                      "check app signature keys)",
         "version_grant": grant_text(state.client_version_granted),
         "connected_at": as_time(record.connection.created_ms),
-        "last_ping_at": as_time(state.last_ping_ms), "events": [event_row(event) for event in record.events.items],
-        "page": record.events, "may_supervise": details.may_modify, "cancelable": cancelable,
+        "last_ping_at": as_time(state.last_ping_ms),
+        "events": [event_row(event) for event in record.events.items] if record.events is not None else [],
+        "page": record.events, "may_supervise": access.may_supervise, "cancelable": cancelable,
         "notification_label": notification_label, "here": here, "back": f"/monitoring/{details.exam.id}",
         "location": location,
     })

@@ -1,8 +1,8 @@
 """The location restriction on the monitoring screens: the "Blocked: location" lane of an exam (connections the
 location check refused or flagged, with the approval code the student reads out), the proctor's "Allow" dialog
 (an override with a reason, a scope and an expiry), the exam's overrides with revoke, and the location snapshot
-of one connection. The rules and the privilege checks (MODIFY on the exam: assigned supporters, exam
-administrators) are in :mod:`sebframe.core.location.overrides`."""
+of one connection. The rules and the privilege checks (the exam's connections visible; supervising: MODIFY on the
+exam, i.e. assigned supporters and exam administrators) are in :mod:`sebframe.core.location.overrides`."""
 
 from __future__ import annotations
 
@@ -117,7 +117,8 @@ async def location_lane(request: Request) -> Response:
     it), a page of its own otherwise (without JavaScript)."""
     actor = await require_actor(request)
     services = services_of(request)
-    details = await services.exams.details(actor, path_id(request))
+    access = await services.monitoring.access(actor, path_id(request))
+    details = await services.exams.details(actor, access.exam.id)
     values = await lane_values(request, actor, details, approval_code(request.query_params.get("code")))
     if request.headers.get("hx-request"):
         return partial(request, "monitoring/_location_lane.html", values, headers=VARY_HTMX)
@@ -131,8 +132,10 @@ async def location_lane(request: Request) -> Response:
 
 
 async def _supervised(request: Request, actor: Actor) -> ExamDetails:
-    details = await services_of(request).exams.details(actor, path_id(request))
-    if not details.may_modify:
+    services = services_of(request)
+    access = await services.monitoring.access(actor, path_id(request))
+    details = await services.exams.details(actor, access.exam.id)
+    if not access.may_supervise:
         raise PermissionDenied(f"you may watch exam {details.exam.name!r} but not supervise it: only its "
                                "supporters and exam administrators allow blocked SEB clients")
     return details

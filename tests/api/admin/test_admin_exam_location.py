@@ -418,6 +418,24 @@ async def test_preview_who_would_be_blocked(setting: Setting) -> None:
     assert (await admin.ok("GET", f"/location-profiles/{profile['id']}"))["version"] == 1  # preview saves nothing
 
 
+async def test_reading_a_profile_is_not_reading_who_sits_in_its_rooms(setting: Setting) -> None:
+    """A SEB Server administrator reads every institution's profiles, not their exams' connections
+    (CLIENT_CONNECTION): its preview of another institution's profile lists nobody."""
+    profile = await setting.restrict()
+    async with setting.from_address(INSIDE) as inside:
+        await _connected(inside, setting.seb, "alice", "alice")
+    path = f"/location-profiles/{profile['id']}/preview"
+    staff = await setting.api(EXAM_ADMIN).ok("POST", path, json={"rules": "ALLOW 198.51.100.0/24"})
+    assert staff["summary"]["connections"] == 1
+    operator = await setting.add_user(await setting.factory.institution("Server Operations"), "operator",
+                                      Role.SEB_SERVER_ADMIN)
+    preview = await operator.ok("POST", path, json={"rules": "ALLOW 198.51.100.0/24"})
+    assert (preview["summary"]["connections"], preview["rows"]) == (0, [])
+    assert "alice" not in str(preview) and INSIDE not in str(preview)
+    refused = error_of(await operator.post(path, json={"exam_id": setting.exam_id}), 403)
+    assert "alice" not in refused["message"]
+
+
 async def test_who_may_see_which_exam(setting: Setting) -> None:
     await setting.restrict()
     other_exam = await setting.second_exam()

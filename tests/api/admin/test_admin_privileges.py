@@ -1,8 +1,9 @@
 """The privilege matrix of the admin API: each role × action × (own institution / other institution).
 
 The expectations are written out below as SEB Server documents them (seed 000: "Roles and Use-Cases",
-"Institution", "User Accounts"); ``test_matrix_agrees_with_the_privilege_table`` checks that every allow
-and deny also follows from ``sebframe.core.accounts.roles.PRIVILEGES``. Denials are 404 when the caller may
+"Institution", "User Accounts"), those of monitoring in ``tests/monitoring_matrix.py`` (shared with the web UI's
+tests); ``test_matrix_agrees_with_the_privilege_table`` checks that every allow and deny also follows from
+``sebframe.core.accounts.roles.PRIVILEGES``. Denials are 404 when the caller may
 not even see the entity (never a hint that it exists) and 403 when it may see it but not do this.
 Every case also checks the effect: allowed actions happen, denied ones change nothing.
 """
@@ -18,11 +19,23 @@ from sebframe.core.accounts.roles import PRIVILEGES, EntityType, Grant, Privileg
 from sebframe.core.db.models import Institution
 from tests.api.admin.helpers import PNG, ROLE_USERS, World, error_of
 from tests.conftest import PASSWORD
+from tests.monitoring_matrix import (
+    MONITORING_MATRIX,
+    SCOPES,
+    WRITES,
+    ExamSide,
+    Staff,
+    assert_body,
+    by_table,
+    cases,
+    effect,
+    monitoring_world,
+)
 
 pytestmark = pytest.mark.anyio
 
 SSA, IA, EA, ES = Role.SEB_SERVER_ADMIN, Role.INSTITUTIONAL_ADMIN, Role.EXAM_ADMIN, Role.EXAM_SUPPORTER
-OK, LISTED, HIDDEN = "ok", "listed", "hidden"
+OK, LISTED, HIDDEN = "ok", "listed", "hidden"  # the same outcomes as tests.monitoring_matrix's
 
 # role -> action -> (on an entity of the own institution, on one of the other institution)
 USER_MATRIX: dict[Role, dict[str, tuple[Any, Any]]] = {
@@ -204,3 +217,67 @@ async def test_administrators_may_not_lock_themselves_out(world: World, role: Ro
     error_of(await api.delete(f"/users/{me.id}"), 422)
     error_of(await api.patch(f"/users/{me.id}", json={"roles": ["EXAM_ADMIN"]}), 422)
     assert await api.ok("GET", f"/users/{me.id}") == before
+
+
+# -- monitoring: live SEB connections, client logs, supervision ----------------------------------------------
+
+
+MonitoringRequest = tuple[str, str, dict[str, Any], int, str | None, tuple[str, ...]]
+
+
+def _monitoring_requests(side: ExamSide) -> dict[str, MonitoringRequest]:
+    """action -> (method, path, request arguments, success status, the marker shown, log texts shown)."""
+    exam = side.exam_id
+    instruction = f"/monitoring/{exam}/instruction"
+    return {
+        "connections": ("GET", f"/monitoring/{exam}/connections", {}, 200, side.user, (side.hand_text,)),
+        "participation": ("GET", f"/exams/{exam}/participation", {}, 200, side.user, ()),
+        "participation_csv": ("GET", f"/exams/{exam}/participation.csv", {}, 200, side.user, ()),
+        "lane": ("GET", f"/exams/{exam}/location/blocked", {}, 200, side.user, ()),
+        "placements": ("GET", f"/exams/{exam}/location/placements", {}, 200, side.user, ()),
+        "overrides": ("GET", f"/exams/{exam}/location/overrides", {}, 200, side.override_address, ()),
+        "quit": ("POST", instruction, {"json": {"type": "SEB_QUIT", "connection_tokens": [side.token]}}, 200, None,
+                 ()),
+        "lock": ("POST", instruction, {"json": {"type": "SEB_FORCE_LOCK_SCREEN", "connection_tokens": [side.token],
+                                                "message": "Please wait"}}, 200, None, ()),
+        "quit_all": ("POST", instruction, {"json": {"type": "SEB_QUIT"}}, 200, None, ()),
+        "cancel": ("POST", f"/monitoring/{exam}/disable-connection",
+                   {"json": {"connection_tokens": [side.closed_token]}}, 200, None, ()),
+        "confirm": ("POST", f"/monitoring/{exam}/notifications/{side.notification_id}/confirm", {}, 200, None, ()),
+        "allow": ("POST", f"/exams/{exam}/location/overrides",
+                  {"json": {"connection_id": side.connection_id, "reason": "seat 12, checked"}}, 201, None, ()),
+        "logs": ("GET", "/client-logs?size=500", {}, 200, side.log_text, ()),
+        "log": ("GET", f"/client-logs/{side.event_id}", {}, 200, side.log_text, ()),
+        "logs_csv": ("GET", "/client-logs/export.csv", {}, 200, side.log_text, ()),
+        "delete_logs": ("DELETE", f"/client-logs?exam_id={exam}", {}, 200, None, ()),
+    }
+
+
+API_MONITORING_ACTIONS = frozenset({"connections", "participation", "participation_csv", "lane", "placements",
+                                    "overrides", "quit", "lock", "quit_all", "cancel", "confirm", "allow", "logs",
+                                    "log", "logs_csv", "delete_logs"})
+
+
+def test_monitoring_matrix_agrees_with_the_privilege_table() -> None:
+    for staff, actions in MONITORING_MATRIX.items():
+        for action, expected in actions.items():
+            for scope, outcome in zip(SCOPES, expected, strict=True):
+                assert outcome == by_table(staff, action, scope), (staff, action, scope, outcome)
+
+
+@pytest.mark.parametrize(("staff", "action", "scope", "expected"), cases(API_MONITORING_ACTIONS))
+async def test_monitoring_privileges(world: World, staff: Staff, action: str, scope: str, expected: Any) -> None:
+    await world.user(world.a, Staff.BYSTANDER.value, Staff.BYSTANDER.role)
+    live = await monitoring_world(world.factory, world.a, world.b, world.users[Staff.ES.value].id)
+    side = live.side(scope)
+    method, path, arguments, success, wanted, texts = _monitoring_requests(side)[action]
+    response = await world.api(staff.value).request(method, path, **arguments)
+    shown = expected in (OK, LISTED)
+    if expected in (OK, LISTED, HIDDEN):
+        assert response.status_code == success, (staff, action, scope, response.text)
+    else:
+        error_of(response, expected)
+    assert_body(response.text, staff, action, scope, live, shown=shown, wanted=wanted, texts=texts)
+    assert await effect(world.factory.services, side, action) == (shown and action in WRITES), (staff, action)
+    if action == "delete_logs" and response.status_code == 200:
+        assert response.json() == {"deleted": 1 if shown else 0}

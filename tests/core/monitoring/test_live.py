@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sebframe.core.accounts.auth import actor_of
 from sebframe.core.accounts.roles import Role
 from sebframe.core.db.models import ClientConnection, Exam, Indicator, UserAccount
-from sebframe.core.errors import NotFound
+from sebframe.core.errors import NotFound, PermissionDenied
 from sebframe.core.monitoring.cells import indicator_cell
 from sebframe.core.monitoring.live import MonitoringService
 from sebframe.core.services import Services
@@ -131,7 +131,9 @@ async def test_other_institutions_and_unassigned_supporters_see_nothing(
             await services.monitoring.snapshot(actor, world.exam_id)
 
 
-async def test_watchers_share_a_recent_snapshot(services: Services, world: SebWorld) -> None:
+async def test_watchers_share_a_recent_snapshot(client: httpx.AsyncClient, services: Services,
+                                                world: SebWorld) -> None:
+    await SebClient(client, world, name="alice").connect()  # an exam with connections: sharing once never worked
     supporter = await _actor(services, "demo-supporter")
     admin = await _actor(services, "demo-exam-admin")
     first = await services.monitoring.snapshot(supporter, world.exam_id, max_age_ms=900)
@@ -139,6 +141,27 @@ async def test_watchers_share_a_recent_snapshot(services: Services, world: SebWo
     assert await services.monitoring.snapshot(admin, world.exam_id) is not first  # pages want it fresh
     with pytest.raises(NotFound):  # sharing never skips the access check
         await services.monitoring.snapshot(await _stranger(services), world.exam_id, max_age_ms=60_000)
+
+
+async def test_notification_texts_only_for_those_who_read_client_logs(client: httpx.AsyncClient, services: Services,
+                                                                     world: SebWorld, factory: Factory) -> None:
+    """The institutional administrator watches without what students wrote (CLIENT_EVENT); sharing one snapshot
+    with a supporter must neither show it the text nor take it from the supporter."""
+    bob = SebClient(client, world, name="bob")
+    await bob.connect()
+    await bob.log({"type": "NOTIFICATION", "numericValue": 1, "text": "<raisehand> my screen froze", "timestamp": 3})
+    supporter = await _actor(services, "demo-supporter")
+    admin = await _actor(services, "demo-institution-admin")
+    shared = await services.monitoring.snapshot(supporter, world.exam_id, max_age_ms=900)
+    watched = await services.monitoring.snapshot(admin, world.exam_id, max_age_ms=60_000)
+    [note] = watched.connections[0].notifications
+    assert (note.type, note.text) == ("raisehand", "")
+    assert await services.monitoring.snapshot(supporter, world.exam_id, max_age_ms=60_000) is shared
+    assert shared.connections[0].notifications[0].text == "my screen froze"
+    server_admin = await factory.actor(await factory.institution("Server Operations"), "operator",
+                                       Role.SEB_SERVER_ADMIN)
+    with pytest.raises(PermissionDenied):  # sees the exam, not another institution's connections
+        await services.monitoring.snapshot(server_admin, world.exam_id, max_age_ms=60_000)
 
 
 async def _stranger(services: Services):  # type: ignore[no-untyped-def]

@@ -1,5 +1,7 @@
 """Supervision of live SEB connections: list an exam's connections, send instructions (quit, lock screen),
-mark connections as canceled, confirm raise-hand and lock-screen notifications."""
+mark connections as canceled, confirm raise-hand and lock-screen notifications. Listing needs the exam's
+``CLIENT_CONNECTION`` read (403 for an exam the caller sees but whose connections it may not), the rest also the
+exam's modify privilege; the services check both."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ TAG = "monitoring"
 class NotificationOut(BaseModel):
     id: int = Field(description="confirm it with POST .../notifications/{id}/confirm")
     type: str = Field(description="raisehand or lockscreen")
-    text: str
+    text: str = Field(description="what the SEB client sent with it; empty unless you may read the exam's SEB "
+                      "client logs (CLIENT_EVENT)")
     client_id: int = Field(description="the SEB client's own number of the notification")
 
 

@@ -23,7 +23,7 @@ from sebframe.core.db import Database, utc_now
 from sebframe.core.db.models import ClientConnection, Exam, ProctoringParticipant, ProctoringSetting
 from sebframe.core.db.models import ProctoringRoom as RoomRow
 from sebframe.core.errors import Conflict, NotFound, ValidationFailed
-from sebframe.core.exams.access import load_exam
+from sebframe.core.exams.access import load_exam, load_monitored_exam
 from sebframe.core.http import describe_http_failure
 from sebframe.core.proctoring.meetings import ExamTimes, Meetings, features_of
 from sebframe.core.proctoring.rooms import RoomKeeper, display_name, target_room
@@ -214,7 +214,8 @@ class ProctoringService:
 
     async def state(self, actor: Actor, exam_id: int) -> ProctoringState:
         async with self.db.read() as session:
-            exam = await load_exam(session, actor, exam_id)
+            # rooms name their participants: the SEB connections' rule, as monitoring
+            exam = (await load_monitored_exam(session, actor, exam_id)).exam
             setting = await _setting(session, exam.id)
             if setting is None:
                 return ProctoringState(None)

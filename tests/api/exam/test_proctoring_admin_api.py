@@ -10,6 +10,7 @@ import pytest
 
 from sebframe.core.services import Services
 from sebframe.testing.fakes.jitsi import FakeJitsi
+from sebframe.types import Role
 from tests.api.admin.helpers import Api, error_of
 from tests.conftest import Factory
 from tests.proctoring_helpers import APP_SECRET, checker, jitsi, jitsi_settings, services, supervise
@@ -60,6 +61,10 @@ async def test_settings_rooms_and_joins(client: httpx.AsyncClient, services: Ser
     assert (await institution_admin.ok("GET", f"{base}/rooms"))["items"][0]["id"] == room_id
     error_of(await institution_admin.post(f"{base}/rooms/{room_id}/join"), 403)
     error_of(await institution_admin.post(f"{base}/town-hall", json={}), 403)
+    # A SEB Server administrator of another institution sees the exam, not who sits in its rooms (as monitoring).
+    await factory.user(await factory.institution("Elsewhere"), "server-admin", Role.SEB_SERVER_ADMIN)
+    server_admin = await _api(factory, client, "server-admin")
+    assert "alice" not in error_of(await server_admin.get(f"{base}/rooms"), 403)["message"]
 
     town_hall = await supporter.ok("POST", f"{base}/town-hall", status=201, json={})
     assert town_hall["kind"] == "townhall"

@@ -36,6 +36,7 @@ from sebframe.core.session.running import RunningExam
 from sebframe.core.session.runtime import SessionRuntime
 from sebframe.core.session.seb_versions import is_version_allowed
 from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
+from sebframe.core.session.text import client_text
 from sebframe.core.session.tokens import TokenGrant
 
 log = logging.getLogger(__name__)
@@ -380,8 +381,8 @@ _CLIENT_FIELDS = (("seb_os_name", "seb_os_name"), ("seb_machine_name", "seb_mach
 
 
 def _field(value: str | None) -> str | None:
-    """A client-sent value as stored: stripped, NUL-free, at most 255 characters; blank is None."""
+    """A client-sent value as stored: storable (:func:`client_text`), stripped, at most 255 characters; blank is
+    None."""
     if value is None:
         return None
-    value = value.replace("\x00", "").strip()
-    return value[:MAX_FIELD] or None
+    return client_text(value).strip()[:MAX_FIELD] or None

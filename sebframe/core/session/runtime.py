@@ -23,7 +23,8 @@ from sebframe.core.db.models import ClientConnection, ClientInstruction, ClientN
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.session.admission import Admission
 from sebframe.core.session.clock import now_ms
-from sebframe.core.session.events import ClientLogEvent, EventType, notification_kind
+from sebframe.core.session.errors import illegal_argument
+from sebframe.core.session.events import ClientLogEvent, EventType, clean_text, notification_kind
 from sebframe.core.session.instructions import (
     INSTRUCTION_TTL_MS,
     Instruction,
@@ -36,8 +37,9 @@ from sebframe.core.session.origin import Origin
 from sebframe.core.session.running import RunningExam, load_running_exams
 from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
 from sebframe.core.session.supervision import Supervisor
+from sebframe.core.session.text import client_text
 from sebframe.core.session.tokens import ExamApiTokens
-from sebframe.core.session.writer import EventRow, EventWriter
+from sebframe.core.session.writer import EventRefused, EventRow, EventWriter
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +168,7 @@ class SessionRuntime:
             return connection
         if not token or len(token) > 64:
             return None
+        token = client_text(token)  # a header's text goes into a query
         seen = self._unknown.get(token)
         if seen is not None and time.monotonic() - seen < UNKNOWN_TOKEN_SECONDS:
             return None
@@ -335,7 +338,8 @@ class SessionRuntime:
     # -- events ------------------------------------------------------------------------------------
 
     async def log(self, connection: LiveConnection, event: ClientLogEvent) -> None:
-        """Store a client event (returns once it is in the database) and feed the indicators."""
+        """Store a client event (returns once it is in the database); a value the database refuses is the
+        client's 400 (the writer logged it), never another client's failure."""
         if event.type is EventType.NOTIFICATION:
             await self._notification(connection, event)
             return
@@ -343,8 +347,11 @@ class SessionRuntime:
             await self._notification_confirmed(connection, event)
             return
         server_time = now_ms()
-        await self.writer.write(_event_row(connection.id, connection.exam_id, event.type, event.client_time_ms,
-                                           server_time, event.numeric_value, event.text))
+        try:
+            await self.writer.write(_event_row(connection.id, connection.exam_id, event.type,
+                                               event.client_time_ms, server_time, event.numeric_value, event.text))
+        except EventRefused:
+            raise illegal_argument("The log event holds a value the database cannot store") from None
 
     def server_event(self, connection: LiveConnection, event_type: EventType, text: str,
                      numeric_value: float | None = None) -> None:
@@ -353,10 +360,11 @@ class SessionRuntime:
 
     def server_event_for(self, connection_id: int, exam_id: int | None, event_type: EventType, text: str,
                          numeric_value: float | None = None) -> None:
-        """Like :meth:`server_event` for a connection this process may not hold."""
+        """Like :meth:`server_event` for a connection this process may not hold. The text may quote what a
+        client or a plugin sent, so it is made storable like a client's."""
         server_time = now_ms()
         self.writer.write_soon(_event_row(connection_id, exam_id, event_type, server_time, server_time,
-                                          numeric_value, text))
+                                          numeric_value, clean_text(text)))
 
     async def _notification(self, connection: LiveConnection, event: ClientLogEvent) -> None:
         kind = notification_kind(event.text)

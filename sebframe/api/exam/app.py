@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,7 @@ from sebframe.core.services import Services
 from sebframe.core.session.errors import AdmissionRefused, ExamApiError
 from sebframe.core.session.events import parse_event
 from sebframe.core.session.origin import Origin
+from sebframe.core.session.text import client_text
 from sebframe.core.session.tokens import TokenGrant
 
 log = logging.getLogger(__name__)
@@ -218,7 +220,8 @@ class ExamApi:
             await respond(send, 200, instruction, JSON_UTF8)
 
     async def log(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Always 204 once the event is stored (or dropped: unknown token, unparseable body)."""
+        """204 once the event is stored (or dropped: unknown token, unparseable body); 400 in SEB Server's error
+        shape for the rare value the database still refuses (the other events of its batch are stored)."""
         grant, token = await self._grant_and_token(scope, send)
         if grant is None or token is None:
             return
@@ -263,12 +266,15 @@ class ExamApi:
             await respond_json(send, 400, [_message("1010", "Illegal API request argument",
                                                     "Missing request header 'SEBConnectionToken'")])
             return grant, None
-        return grant, token.strip()
+        return grant, client_text(token.strip())
 
     def _origin(self, scope: Scope, resolved: ResolvedAddress | None = None) -> Origin:
-        """The request as the admission checks see it (address, user agent, method and path)."""
-        return Origin(resolved or self._resolved(scope), header(scope, b"user-agent") or "",
-                      f"{scope['method']} {scope['path']}")
+        """The request as the admission checks see it (address, user agent, method and path of a route); the
+        headers' raw text made storable, as the location audit keeps it."""
+        resolved = resolved or self._resolved(scope)
+        if resolved.chain:
+            resolved = dataclasses.replace(resolved, chain=client_text(resolved.chain))
+        return Origin(resolved, client_text(header(scope, b"user-agent") or ""), f"{scope['method']} {scope['path']}")
 
     def _resolved(self, scope: Scope) -> ResolvedAddress:
         """The client address with the peer and forwarding chain it was resolved from (for the location audit)."""
@@ -293,5 +299,5 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
         decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    client_id, separator, secret = decoded.partition(":")
+    client_id, separator, secret = client_text(decoded).partition(":")
     return (client_id, secret) if separator and client_id else None

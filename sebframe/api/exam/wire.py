@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMappi
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sebframe.core.session.text import client_text
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -58,14 +60,17 @@ async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
 def form_params(scope: Scope, body: bytes) -> dict[str, str]:
     """Query string and form body merged (the body wins). The Windows client does not URL-encode its values
     (``seb_os_name=Windows 10, Microsoft Windows NT 10.0.19045.0 (x64)``), so parse leniently: any content
-    type, UTF-8 with replacement, blank values kept."""
+    type, UTF-8 with replacement, blank values kept, NUL removed (:func:`client_text`)."""
     params = dict(_pairs(scope.get("query_string", b"")))
     params.update(_pairs(body))
     return params
 
 
 def _pairs(raw: bytes) -> list[tuple[str, str]]:
-    return parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True) if raw else []
+    if not raw:
+        return []
+    return [(client_text(name), client_text(value))
+            for name, value in parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True)]
 
 
 async def respond(send: Send, status: int, body: bytes = b"", content_type: bytes | None = None,

@@ -1,7 +1,8 @@
 """Client log events as SEB sends them to ``/exam-api/v1/seblog``: lenient parsing, SEB Server's types.
 
 One JSON object per request. Unknown properties are ignored; an unparseable body is dropped silently
-(the client gets 204 either way and never retries a log line).
+(the client gets 204 either way and never retries a log line). Invalid UTF-8 and lone surrogates in the text
+become U+FFFD: the line is kept, readable, and storable by every database.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+
+from sebframe.core.session.text import client_text
 
 MAX_TEXT = 512  # SEB Server truncates event texts to this length
 
@@ -40,16 +43,14 @@ class ClientLogEvent:
 
 
 def clean_text(text: str) -> str:
-    """Truncated to SEB Server's length; NUL removed (PostgreSQL text cannot hold it)."""
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    return text[:MAX_TEXT]
+    """Storable (:func:`client_text`) and truncated to SEB Server's length."""
+    return client_text(text)[:MAX_TEXT]
 
 
 def parse_event(body: bytes) -> ClientLogEvent | None:
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        data = _json(body)
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
@@ -63,6 +64,13 @@ def parse_event(body: bytes) -> ClientLogEvent | None:
         numeric_value=_number(data.get("numericValue")),
         text=clean_text(text) if isinstance(text, str) else "",
     )
+
+
+def _json(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:  # not UTF-8 throughout: keep the event, with U+FFFD for the broken bytes
+        return json.loads(body.decode("utf-8", "replace"))
 
 
 def notification_kind(text: str) -> tuple[str, str] | None:

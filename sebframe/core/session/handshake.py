@@ -18,7 +18,7 @@ from typing import NoReturn, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sebframe.core.db import Database
+from sebframe.core.db import Database, is_valid_id
 from sebframe.core.db.models import ClientConnection, Exam, LmsSetup
 from sebframe.core.lms.setups import LmsSetupService
 from sebframe.core.plugins import PluginRegistry
@@ -36,6 +36,7 @@ from sebframe.core.session.running import RunningExam
 from sebframe.core.session.runtime import SessionRuntime
 from sebframe.core.session.seb_versions import is_version_allowed
 from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
+from sebframe.core.session.text import client_text
 from sebframe.core.session.tokens import TokenGrant
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ NAME_CACHE_SECONDS = 600.0
 LMS_LOOKUP_TIMEOUT = 5.0
 FILE_RECHECK_SECONDS = 2.0
 MAX_FIELD = 255
+MAX_RUNNING_CHECKS = 10_000  # exam ids looked up lately; a client sending made-up ids cannot grow it further
 
 
 @dataclass(frozen=True)
@@ -264,8 +266,10 @@ class HandshakeService:
         except ValueError:
             raise illegal_argument(f"The exam {exam_id[:64]} is not running") from None
         exam = self.runtime.running.get(number)
-        if exam is None and time.monotonic() - self._running_checked.get(number, 0.0) > 1.0:
-            # An exam that just started: look once a second, not for each of its clients.
+        if exam is None and is_valid_id(number) and time.monotonic() - self._running_checked.get(number, 0.0) > 1.0:
+            # An exam that just started: look once a second, not for each of its clients (nor for made-up ids).
+            if len(self._running_checked) >= MAX_RUNNING_CHECKS:
+                self._running_checked.clear()
             self._running_checked[number] = time.monotonic()
             await self.runtime.refresh_running_exams()
             exam = self.runtime.running.get(number)
@@ -381,8 +385,8 @@ _CLIENT_FIELDS = (("seb_os_name", "seb_os_name"), ("seb_machine_name", "seb_mach
 
 
 def _field(value: str | None) -> str | None:
-    """A client-sent value as stored: stripped, NUL-free, at most 255 characters; blank is None."""
+    """A client-sent value as stored: storable (:func:`client_text`), stripped, at most 255 characters; blank is
+    None."""
     if value is None:
         return None
-    value = value.replace("\x00", "").strip()
-    return value[:MAX_FIELD] or None
+    return client_text(value).strip()[:MAX_FIELD] or None

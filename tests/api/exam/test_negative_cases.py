@@ -35,6 +35,27 @@ async def test_wrong_institution_is_an_illegal_argument(seb: SebClient, world: S
     assert "SEBConnectionToken" not in response.headers
 
 
+async def test_made_up_exam_ids_do_not_reload_the_running_exams(seb: SebClient, services: Services,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = services.sessions.runtime
+    reloads = 0
+    reload = runtime.refresh_running_exams
+
+    async def counting() -> None:
+        nonlocal reloads
+        reloads += 1
+        await reload()
+
+    monkeypatch.setattr(runtime, "refresh_running_exams", counting)
+    for exam_id in ("0", "-5", str(2**31), "9" * 300):  # no exam can have these ids
+        response = await seb.create(exam_id=exam_id)  # type: ignore[arg-type]
+        assert response.status_code == 400
+        assert _api_message(response)["details"].endswith("is not running")
+    assert reloads == 0
+    assert (await seb.create(exam_id=4242)).status_code == 400  # could be an exam that just started: looked up
+    assert reloads == 1
+
+
 async def test_exam_not_running(seb: SebClient, services: Services, world: SebWorld) -> None:
     async with services.db.transaction() as session:
         await session.execute(update(Exam).where(Exam.id == world.exam_id).values(status="FINISHED"))

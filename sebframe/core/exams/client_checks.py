@@ -1,12 +1,12 @@
 """An exam's SEB client checks: the app-signature-key check with its grants and trust threshold, the allowed
 SEB versions and the alternative Browser Exam Key. Stored on the exam row; the session runtime applies them
-(rules in :mod:`sebframe.core.session.ask` and :mod:`sebframe.core.session.seb_versions`)."""
+(rules in :mod:`sebframe.core.session.ask` and :mod:`sebframe.core.exams.seb_versions`)."""
 
 from __future__ import annotations
 
 from sebframe.core.db.models import Exam
 from sebframe.core.exams.schemas import ExamUpdate
-from sebframe.core.session.seb_versions import AllowedVersion, parse_allowed_versions
+from sebframe.core.exams.seb_versions import AllowedVersion, parse_allowed_versions
 
 
 def signature_key_grants(exam: Exam) -> list[str]:

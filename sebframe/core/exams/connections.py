@@ -11,18 +11,15 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sebframe.core.db.models import ClientConnection
+from sebframe.core.db.models import ACTIVE_STATES, ClientConnection
 
 ActiveConnectionCounter = Callable[[AsyncSession, int], Awaitable[int]]
-
-# SEB Server's ACTIVE_STATES: connecting, ready, active (not closed, not canceled).
-ACTIVE_STATE_NAMES = ("CONNECTION_REQUESTED", "READY", "ACTIVE")
 
 
 async def count_active_connections(session: AsyncSession, exam_id: int) -> int:
     return (await session.execute(
         select(func.count()).select_from(ClientConnection)
-        .where(ClientConnection.exam_id == exam_id, ClientConnection.status.in_(ACTIVE_STATE_NAMES)))).scalar_one()
+        .where(ClientConnection.exam_id == exam_id, ClientConnection.status.in_(ACTIVE_STATES)))).scalar_one()
 
 
 class ActiveConnections:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from sebframe.core.db import MAX_ID
-from sebframe.core.session.seb_versions import format_allowed_versions, parse_allowed_versions
+from sebframe.core.exams.seb_versions import format_allowed_versions, parse_allowed_versions
 from sebframe.core.validation import InputModel, empty_to_none
 
 ExamTypeName = Literal["UNDEFINED", "MANAGED", "BYOD", "VDI"]

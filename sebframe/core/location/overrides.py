@@ -20,7 +20,7 @@ from sebframe.core.accounts.activity import Activity, record_activity
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.db import Database, is_valid_id
-from sebframe.core.db.models import ClientConnection, ConnectionLocation, Exam, LocationOverride
+from sebframe.core.db.models import ACTIVE_STATES, ClientConnection, ConnectionLocation, Exam, LocationOverride
 from sebframe.core.errors import Conflict, NotFound, ValidationFailed
 from sebframe.core.exams.access import load_monitored_exam
 from sebframe.core.location.audit_format import AuditCode
@@ -29,7 +29,6 @@ from sebframe.core.location.gate import LocationGate
 from sebframe.core.location.schemas import LocationStatus, OverrideInput, OverrideScope, RevokeInput
 from sebframe.core.session.origin import Origin
 from sebframe.core.session.runtime import SessionRuntime
-from sebframe.core.session.states import ACTIVE_STATES
 
 DEFAULT_OVERRIDE_HOURS = 12  # for an exam without an end time
 LANE_STATES = (LocationStatus.BLOCKED, LocationStatus.WOULD_BLOCK, LocationStatus.VIOLATION)

@@ -17,6 +17,7 @@ from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.db import Database
 from sebframe.core.db.models import (
+    ACTIVE_STATES,
     ClientConnection,
     ConnectionLocation,
     Exam,
@@ -32,7 +33,6 @@ from sebframe.core.location.profiles import LocationProfileService, RulesRejecte
 from sebframe.core.location.rules import Action, compile_profile
 from sebframe.core.location.schemas import LocationStatus
 from sebframe.core.net import parse_address
-from sebframe.core.session.states import ACTIVE_STATES
 
 MAX_PREVIEW_CONNECTIONS = 20_000
 

@@ -21,13 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection, ClientEvent, ClientNotification, Exam
+from sebframe.core.db.models import (
+    ACTIVE_STATES,
+    ClientConnection,
+    ClientEvent,
+    ClientNotification,
+    ConnectionStatus,
+    Exam,
+)
 from sebframe.core.exams.access import MonitoredExam, load_monitored_exam
 from sebframe.core.monitoring.cells import Cell, indicator_cell
 from sebframe.core.session.clock import now_ms
 from sebframe.core.session.running import LiveIndicator, RunningExam
 from sebframe.core.session.runtime import SessionRuntime
-from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
 from sebframe.types import ClientEventView
 
 log = logging.getLogger(__name__)

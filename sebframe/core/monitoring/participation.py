@@ -22,12 +22,11 @@ from sebframe.core.accounts.activity import Activity, record_activity
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import EntityType
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection, ClientEvent, ConnectionLocation
+from sebframe.core.db.models import ClientConnection, ClientEvent, ConnectionLocation, ConnectionStatus
 from sebframe.core.errors import ValidationFailed
 from sebframe.core.exams.access import load_monitored_exam
 from sebframe.core.monitoring.csv_export import BOM, csv_text, spreadsheet_cell
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
-from sebframe.core.session.states import ConnectionStatus
 
 PARTICIPATION_FILTERS = ("user", "address", "machine", "status")
 PARTICIPATION_SORTS = ("user", "first_contact", "address", "machine", "status")

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sebframe.core.db.models import ConnectionStatus
 from sebframe.core.monitoring.live import NO_NAME, ConnectionState, ExamSnapshot
-from sebframe.core.session.states import ConnectionStatus
 
 # SEB Server's ConnectionStatus codes: the second sort criterion.
 STATUS_ORDER = {ConnectionStatus.CONNECTION_REQUESTED: 1, ConnectionStatus.READY: 2, ConnectionStatus.ACTIVE: 3,

@@ -18,13 +18,12 @@ from sqlalchemy import bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection, Exam, ProctoringParticipant, ProctoringSetting
+from sebframe.core.db.models import ClientConnection, ConnectionStatus, Exam, ProctoringParticipant, ProctoringSetting
 from sebframe.core.db.models import ProctoringRoom as RoomRow
 from sebframe.core.proctoring.meetings import ExamTimes, Meetings
 from sebframe.core.proctoring.rooms import CHUNK, Member, RoomKeeper
 from sebframe.core.session.running import NO_LMS, RunningExam
 from sebframe.core.session.runtime import SessionRuntime
-from sebframe.core.session.states import ConnectionStatus
 from sebframe.types import ProctoringService, RoomKind
 
 log = logging.getLogger(__name__)

@@ -19,13 +19,18 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection, ClientInstruction, ProctoringParticipant, ProctoringSetting
+from sebframe.core.db.models import (
+    ClientConnection,
+    ClientInstruction,
+    ConnectionStatus,
+    ProctoringParticipant,
+    ProctoringSetting,
+)
 from sebframe.core.db.models import ProctoringRoom as RoomRow
 from sebframe.core.proctoring.meetings import ExamTimes, Meetings
 from sebframe.core.session.clock import now_ms
 from sebframe.core.session.instructions import INSTRUCTION_TTL_MS, InstructionType
 from sebframe.core.session.runtime import SessionRuntime
-from sebframe.core.session.states import ConnectionStatus
 from sebframe.types import Participant, ProctoringService, RoomKind
 
 CHUNK = 500

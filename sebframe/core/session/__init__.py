@@ -1,5 +1,5 @@
 """Live SEB client sessions: Exam-API tokens, the handshake, pings, events, instructions, notifications.
 
-Import-light on purpose (the exam domain imports the pure rules ``ask`` and ``seb_versions`` from here);
+Import-light on purpose (the exam domain imports the pure rule ``ask`` from here);
 the container of the domain's services is ``sessions.Sessions``.
 """

@@ -19,7 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.db import Database, is_valid_id
-from sebframe.core.db.models import ClientConnection, Exam, LmsSetup
+from sebframe.core.db.models import ACTIVE_STATES, ClientConnection, ConnectionStatus, Exam, LmsSetup
+from sebframe.core.exams.seb_versions import is_version_allowed
 from sebframe.core.lms.setups import LmsSetupService
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.sebconfig.exam_configs import ExamConfigService
@@ -34,8 +35,6 @@ from sebframe.core.session.live import LiveConnection
 from sebframe.core.session.origin import Origin
 from sebframe.core.session.running import RunningExam
 from sebframe.core.session.runtime import SessionRuntime
-from sebframe.core.session.seb_versions import is_version_allowed
-from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
 from sebframe.core.session.text import client_text
 from sebframe.core.session.tokens import TokenGrant
 

@@ -6,9 +6,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from sebframe.core.db.models import ClientConnection
+from sebframe.core.db.models import ClientConnection, ConnectionStatus
 from sebframe.core.session.instructions import MAX_QUEUED, Instruction
-from sebframe.core.session.states import ConnectionStatus
 
 
 @dataclass(slots=True, eq=False)

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sebframe.core.db.models import Exam, ExamConfigurationMapping, Indicator, LmsSetup
 from sebframe.core.exams.client_checks import allowed_versions, signature_key_grants
 from sebframe.core.exams.indicators import parse_thresholds
+from sebframe.core.exams.seb_versions import AllowedVersion
 from sebframe.core.exams.types import ExamStatus
-from sebframe.core.session.seb_versions import AllowedVersion
 from sebframe.types import IndicatorComputation, IndicatorType
 
 PING_INDICATOR = "LAST_PING"

@@ -19,7 +19,13 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection, ClientInstruction, ClientNotification
+from sebframe.core.db.models import (
+    ACTIVE_STATES,
+    ClientConnection,
+    ClientInstruction,
+    ClientNotification,
+    ConnectionStatus,
+)
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.session.admission import Admission
 from sebframe.core.session.clock import now_ms
@@ -36,7 +42,6 @@ from sebframe.core.session.live import LiveConnection
 from sebframe.core.session.origin import Origin
 from sebframe.core.session.round_timer import RoundTimer
 from sebframe.core.session.running import RunningExam, load_running_exams
-from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
 from sebframe.core.session.supervision import Supervisor
 from sebframe.core.session.text import client_text
 from sebframe.core.session.tokens import ExamApiTokens

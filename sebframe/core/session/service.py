@@ -15,13 +15,12 @@ from sebframe.core.accounts.activity import Activity, record_activity
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection, ClientNotification
+from sebframe.core.db.models import ACTIVE_STATES, ClientConnection, ClientNotification, ConnectionStatus
 from sebframe.core.errors import NotFound, ValidationFailed
 from sebframe.core.exams.access import load_monitored_exam
 from sebframe.core.session.clock import now_ms
 from sebframe.core.session.instructions import InstructionType
 from sebframe.core.session.runtime import SessionRuntime
-from sebframe.core.session.states import ACTIVE_STATES, ConnectionStatus
 
 # What a supporter may send; proctoring instructions come from proctoring services, not from here.
 SUPERVISOR_INSTRUCTIONS = (InstructionType.SEB_QUIT, InstructionType.SEB_FORCE_LOCK_SCREEN)

@@ -22,11 +22,10 @@ from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sebframe.core.db import Database
-from sebframe.core.db.models import ClientConnection, SessionLease
+from sebframe.core.db.models import ACTIVE_STATES, ClientConnection, SessionLease
 from sebframe.core.session.ask import grant_decision
 from sebframe.core.session.clock import now_ms
 from sebframe.core.session.events import EventType
-from sebframe.core.session.states import ACTIVE_STATES
 
 if TYPE_CHECKING:
     from sebframe.core.session.runtime import SessionRuntime

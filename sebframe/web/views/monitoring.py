@@ -18,11 +18,11 @@ from starlette.routing import Route
 
 from sebframe.core.accounts.actor import Actor, Scope
 from sebframe.core.accounts.roles import EntityType, Privilege
+from sebframe.core.db.models import ConnectionStatus
 from sebframe.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sebframe.core.exams import ExamStatus
 from sebframe.core.monitoring.table import MISSING, SearchQuery, parse_hidden, search
 from sebframe.core.paging import ListParams
-from sebframe.core.session.states import ConnectionStatus
 from sebframe.web.pages import SESSION_STAMP, SESSION_USER, render, require_actor, services_of
 from sebframe.web.templating import user_zone
 from sebframe.web.views import monitoring_actions, monitoring_connection, monitoring_location

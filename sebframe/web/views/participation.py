@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from sebframe.core.db.models import ConnectionStatus
 from sebframe.core.monitoring.participation import CSV_MEDIA_TYPE, PARTICIPATION_FILTERS, export_filename
-from sebframe.core.session.states import ConnectionStatus
 from sebframe.web.pages import render, require_actor, services_of
 from sebframe.web.views.common import fetch_list, list_params, path_id
 

@@ -11,7 +11,7 @@ from sebframe.core.db.models import ActivityLogEntry, Exam
 from sebframe.core.errors import PermissionDenied, ValidationFailed
 from sebframe.core.exams.client_checks import allowed_versions, signature_key_grants
 from sebframe.core.exams.schemas import ExamImport, ExamUpdate
-from sebframe.core.session.seb_versions import SebOs
+from sebframe.core.exams.seb_versions import SebOs
 from sebframe.core.validation import parse_input
 from tests.core.exams.conftest import World
 

@@ -16,12 +16,11 @@ from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.auth import actor_of
 from sebframe.core.accounts.roles import Role
 from sebframe.core.bootstrap import DEMO_INSTITUTION
-from sebframe.core.db.models import ActivityLogEntry, ClientConnection, Institution, UserAccount
+from sebframe.core.db.models import ActivityLogEntry, ClientConnection, ConnectionStatus, Institution, UserAccount
 from sebframe.core.errors import NotFound, ValidationFailed
 from sebframe.core.monitoring.participation import CSV_HEADER, ParticipationRow
 from sebframe.core.paging import ListParams
 from sebframe.core.services import Services
-from sebframe.core.session.states import ConnectionStatus
 from tests.conftest import Factory
 from tests.participation_helpers import LAPTOP_ADDRESS, Participants, at, connect_participants, seat
 from tests.seb_client import WINDOWS_OS, WINDOWS_VERSION, SebClient, SebWorld, seb_world

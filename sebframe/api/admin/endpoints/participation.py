@@ -13,13 +13,13 @@ from starlette.responses import StreamingResponse
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, services_of
 from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
+from sebframe.core.db.models import ConnectionStatus
 from sebframe.core.monitoring.participation import (
     CSV_MEDIA_TYPE,
     PARTICIPATION_SORTS,
     ParticipationRow,
     export_filename,
 )
-from sebframe.core.session.states import ConnectionStatus
 
 router = ApiRouter()
 

@@ -35,10 +35,12 @@ from sebframe.core.db.models.sebconfig import (
     ExamConfigurationRevision,
 )
 from sebframe.core.db.models.session import (
+    ACTIVE_STATES,
     ClientConnection,
     ClientEvent,
     ClientInstruction,
     ClientNotification,
+    ConnectionStatus,
     ExamApiToken,
     SessionLease,
 )
@@ -47,7 +49,9 @@ __all__ = [
     "ActivityLogEntry",
     "ApiToken",
     "Certificate",
+    "ACTIVE_STATES",
     "ClientConnection",
+    "ConnectionStatus",
     "ClientEvent",
     "ClientInstruction",
     "ClientNotification",

@@ -7,6 +7,7 @@ them without conversions, and the SEB client sends its own times in that unit.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -31,6 +32,37 @@ class ExamApiToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class ConnectionStatus(StrEnum):
+    """SEB Server's connection states (``ClientConnection.ConnectionStatus``), stored in ``ClientConnection.status``."""
+
+    CONNECTION_REQUESTED = "CONNECTION_REQUESTED"
+    READY = "READY"
+    ACTIVE = "ACTIVE"
+    CLOSED = "CLOSED"
+    DISABLED = "DISABLED"  # shown as "Canceled"
+
+    @property
+    def label(self) -> str:
+        return _STATUS_LABELS[self]
+
+    @property
+    def client_active(self) -> bool:
+        """Handshake calls are allowed and the connection can be missing (SEB Server's ``clientActiveStatus``)."""
+        return self in ACTIVE_STATES
+
+
+# SEB Server's ACTIVE_STATES: connecting, ready, active (not closed, not canceled).
+ACTIVE_STATES = frozenset({ConnectionStatus.CONNECTION_REQUESTED, ConnectionStatus.READY, ConnectionStatus.ACTIVE})
+
+_STATUS_LABELS = {
+    ConnectionStatus.CONNECTION_REQUESTED: "Connecting",
+    ConnectionStatus.READY: "Ready",
+    ConnectionStatus.ACTIVE: "Active",
+    ConnectionStatus.CLOSED: "Closed",
+    ConnectionStatus.DISABLED: "Canceled",
+}
+
+
 class ClientConnection(Base):
     """One SEB client session, identified towards the client by ``connection_token``."""
 
@@ -43,7 +75,7 @@ class ClientConnection(Base):
     exam_id: Mapped[int | None] = mapped_column(ForeignKey("exam.id", ondelete="CASCADE"))
     connection_config_id: Mapped[int | None] = mapped_column(
         ForeignKey("connection_configuration.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(24))  # a ConnectionStatus value
     client_address: Mapped[str | None] = mapped_column(String(64))
     seb_os_name: Mapped[str | None] = mapped_column(String(255))
     seb_machine_name: Mapped[str | None] = mapped_column(String(255))

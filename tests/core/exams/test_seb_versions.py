@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sebframe.core.session.seb_versions import (
+from sebframe.core.exams.seb_versions import (
     AllowedVersion,
     ClientVersion,
     SebOs,

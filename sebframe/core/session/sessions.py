@@ -9,9 +9,9 @@ from sebframe.core.lms.setups import LmsSetupService
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.sebconfig.exam_configs import ExamConfigService
 from sebframe.core.secrets import SecretBox
+from sebframe.core.session.actions import SupervisorActions
 from sebframe.core.session.handshake import HandshakeService
 from sebframe.core.session.runtime import SessionRuntime
-from sebframe.core.session.service import SessionService
 from sebframe.core.session.tokens import ExamApiTokens
 
 
@@ -22,7 +22,7 @@ class Sessions:
     tokens: ExamApiTokens
     runtime: SessionRuntime
     handshakes: HandshakeService
-    supervision: SessionService
+    actions: SupervisorActions  # what supporters do with connections (instructions, cancel, confirm)
 
     @classmethod
     def create(cls, db: Database, plugins: PluginRegistry, secrets: SecretBox, exam_configs: ExamConfigService,
@@ -32,6 +32,6 @@ class Sessions:
                                  supervision_interval=supervision_interval)
         return cls(tokens=tokens, runtime=runtime,
                    handshakes=HandshakeService(db, runtime, plugins, secrets, exam_configs, lms_setups),
-                   supervision=SessionService(db, runtime))
+                   actions=SupervisorActions(db, runtime))
 
 

@@ -1,7 +1,7 @@
 """Instructions from the monitoring screens: quit (selected or all), lock screen with a message, mark as
 canceled, confirm a notification. POST forms (the cross-origin check guards them); the rules and the
 privilege check (the exam's connections visible and MODIFY on the exam: assigned supporters, exam administrators)
-are in ``SessionService``."""
+are in ``SupervisorActions``."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from starlette.routing import Route
 
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.errors import PermissionDenied, ValidationFailed
+from sebframe.core.session.actions import InstructionResult
 from sebframe.core.session.instructions import InstructionType
-from sebframe.core.session.service import InstructionResult
 from sebframe.web.pages import flash, redirect, require_actor, services_of
 from sebframe.web.views.common import path_id, safe_next
 
@@ -58,7 +58,7 @@ def _report(request: Request, what: str, result: InstructionResult, extra_skippe
 
 async def _instruct(request: Request, instruction: InstructionType, *, everyone: bool = False) -> Response:
     actor, exam_id, form = await _supervised(request)
-    supervision = services_of(request).sessions.supervision
+    actions = services_of(request).sessions.actions
     message = form.get("message")
     attributes = {"message": message.strip()} \
         if instruction is InstructionType.SEB_FORCE_LOCK_SCREEN and isinstance(message, str) and message.strip() \
@@ -71,7 +71,7 @@ async def _instruct(request: Request, instruction: InstructionType, *, everyone:
             flash(request, NOTHING_SELECTED, "warning")
             return _back(form, exam_id)
     try:
-        result = await supervision.send_instruction(actor, exam_id, tokens, instruction.value, attributes)
+        result = await actions.send_instruction(actor, exam_id, tokens, instruction.value, attributes)
     except ValidationFailed as exc:
         flash(request, exc.message, "error")
         return _back(form, exam_id)
@@ -98,7 +98,7 @@ async def mark_canceled(request: Request) -> Response:
     if not tokens:
         flash(request, NOTHING_SELECTED, "warning")
         return _back(form, exam_id)
-    result = await services_of(request).sessions.supervision.disable(actor, exam_id, tokens)
+    result = await services_of(request).sessions.actions.disable(actor, exam_id, tokens)
     skipped = result.skipped + foreign
     text = f"{result.sent} canceled, {skipped} skipped"
     if skipped:
@@ -110,7 +110,7 @@ async def mark_canceled(request: Request) -> Response:
 async def confirm_notification(request: Request) -> Response:
     actor, exam_id, form = await _supervised(request)
     notification_id = path_id(request, "notification_id")
-    newly = await services_of(request).sessions.supervision.confirm_notification(actor, exam_id, notification_id)
+    newly = await services_of(request).sessions.actions.confirm_notification(actor, exam_id, notification_id)
     flash(request, "Notification confirmed; the SEB client is told on its next ping." if newly
           else "The notification was confirmed already.", "success" if newly else "info")
     return _back(form, exam_id)

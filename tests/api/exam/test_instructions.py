@@ -35,8 +35,8 @@ async def test_lock_screen_then_quit_all(client: httpx.AsyncClient, services: Se
                                         supporter: Actor) -> None:
     alice = await _connected(client, world, "alice")
     bob = await _connected(client, world, "bob")
-    supervision = services.sessions.supervision
-    result = await supervision.send_instruction(supporter, world.exam_id, [alice.connection_token or ""],
+    actions = services.sessions.actions
+    result = await actions.send_instruction(supporter, world.exam_id, [alice.connection_token or ""],
                                                 "SEB_FORCE_LOCK_SCREEN", {"message": "Please wait"})
     assert (result.sent, result.skipped) == (1, 0)
     lock = await alice.ping()
@@ -45,7 +45,7 @@ async def test_lock_screen_then_quit_all(client: httpx.AsyncClient, services: Se
     assert (await alice.ping()).status_code == 204  # delivered once
     assert (await bob.ping()).status_code == 204
 
-    await supervision.send_instruction(supporter, world.exam_id, None, "SEB_QUIT")
+    await actions.send_instruction(supporter, world.exam_id, None, "SEB_QUIT")
     for seb in (alice, bob):
         quit_ = await seb.ping()
         assert quit_.json() == {"instruction": "SEB_QUIT", "attributes": {}}
@@ -66,7 +66,7 @@ async def test_raise_hand_confirmed_by_a_supporter(client: httpx.AsyncClient, se
     live = services.sessions.runtime.connections[alice.connection_token or ""]
     assert live.pending_notifications == 1
 
-    await services.sessions.supervision.confirm_notification(supporter, world.exam_id, notification.id)
+    await services.sessions.actions.confirm_notification(supporter, world.exam_id, notification.id)
     confirm = await alice.ping()
     assert confirm.json() == {"instruction": "NOTIFICATION_CONFIRM", "attributes": {"type": "raisehand", "id": "1"}}
     async with services.db.read() as session:
@@ -101,14 +101,14 @@ async def test_confirmable_instruction_is_repeated_until_confirmed(client: httpx
 async def test_cancel_needs_closed_or_missing_and_quits_a_pinging_client(
         client: httpx.AsyncClient, services: Services, world: SebWorld, supporter: Actor) -> None:
     alice = await _connected(client, world, "alice")
-    supervision = services.sessions.supervision
+    actions = services.sessions.actions
     token = alice.connection_token or ""
-    refused = await supervision.disable(supporter, world.exam_id, [token])
+    refused = await actions.disable(supporter, world.exam_id, [token])
     assert refused.sent == 0  # active and pinging: not canceled
     async with services.db.transaction() as session:
         await session.execute(update(ClientConnection).where(ClientConnection.connection_token == token)
                               .values(last_ping_ms=1, missing_ping=True))
-    assert (await supervision.disable(supporter, world.exam_id, [token])).sent == 1
+    assert (await actions.disable(supporter, world.exam_id, [token])).sent == 1
     quit_ = await alice.ping()
     assert quit_.json() == {"instruction": "SEB_QUIT"}
     await services.sessions.runtime.writer.close()
@@ -143,4 +143,4 @@ async def test_other_institutions_cannot_supervise(services: Services, world: Se
     other = await factory.institution("Elsewhere")
     stranger = await factory.actor(other, "stranger", Role.EXAM_ADMIN)
     with pytest.raises(NotFound):
-        await services.sessions.supervision.send_instruction(stranger, world.exam_id, None, "SEB_QUIT")
+        await services.sessions.actions.send_instruction(stranger, world.exam_id, None, "SEB_QUIT")

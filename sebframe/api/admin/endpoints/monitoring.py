@@ -14,7 +14,7 @@ from sebframe.api.admin.endpoints._common import out, parse_body, services_of
 from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.monitoring.live import NO_NAME, ConnectionState
-from sebframe.core.session.service import InstructionResult
+from sebframe.core.session.actions import InstructionResult
 from sebframe.core.validation import InputModel
 
 router = ApiRouter()
@@ -106,7 +106,7 @@ async def list_connections(request: Request, actor: Actor) -> dict[str, Any]:
 async def send_instruction(request: Request, actor: Actor) -> dict[str, Any]:
     data = await parse_body(request, InstructionIn)
     attributes = {"message": data.message} if data.message else {}
-    result = await services_of(request).sessions.supervision.send_instruction(
+    result = await services_of(request).sessions.actions.send_instruction(
         actor, _exam_id(request), data.connection_tokens, data.type, attributes)
     return out(ResultOut.of(result))
 
@@ -116,7 +116,7 @@ async def send_instruction(request: Request, actor: Actor) -> dict[str, Any]:
              request_model=TokensIn, response_model=ResultOut)
 async def disable_connections(request: Request, actor: Actor) -> dict[str, Any]:
     data = await parse_body(request, TokensIn)
-    result = await services_of(request).sessions.supervision.disable(actor, _exam_id(request), data.connection_tokens)
+    result = await services_of(request).sessions.actions.disable(actor, _exam_id(request), data.connection_tokens)
     return out(ResultOut.of(result))
 
 
@@ -125,6 +125,6 @@ async def disable_connections(request: Request, actor: Actor) -> dict[str, Any]:
              tag=TAG, response_model=ConfirmedOut)
 async def confirm_notification(request: Request, actor: Actor) -> dict[str, Any]:
     notification_id: int = request.path_params["notification_id"]
-    newly = await services_of(request).sessions.supervision.confirm_notification(
+    newly = await services_of(request).sessions.actions.confirm_notification(
         actor, _exam_id(request), notification_id)
     return out(ConfirmedOut(notification_id=notification_id, newly_confirmed=newly))

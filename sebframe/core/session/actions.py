@@ -33,7 +33,9 @@ class InstructionResult:
     skipped: int  # selected but not in an active state (closed, canceled) or not in the exam
 
 
-class SessionService:
+class SupervisorActions:
+    """Instructions, cancelling and notification confirmations, each checked against the exam (see above)."""
+
     def __init__(self, db: Database, runtime: SessionRuntime) -> None:
         self.db = db
         self.runtime = runtime

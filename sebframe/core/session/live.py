@@ -70,5 +70,3 @@ class LiveConnection:
                 return instruction
         return None
 
-    def has_queued(self, instruction_type: str) -> bool:
-        return any(instruction.type == instruction_type for instruction in self.instructions)

@@ -112,15 +112,6 @@ class ExamApiTokens:
             if digest not in still_valid:
                 self._valid.pop(token, None)
 
-    async def revoke_configuration(self, connection_config_id: int) -> None:
-        """Remove the tokens of a configuration (deactivated, credentials regenerated) at once."""
-        async with self.db.transaction() as session:
-            await session.execute(delete(ExamApiToken).where(
-                ExamApiToken.connection_config_id == connection_config_id))
-        for token, grant in list(self._valid.items()):
-            if grant.connection_config_id == connection_config_id:
-                del self._valid[token]
-
     async def delete_expired(self) -> None:
         async with self.db.transaction() as session:
             await session.execute(delete(ExamApiToken).where(ExamApiToken.expires_at <= datetime.now(UTC)))

@@ -196,7 +196,7 @@ async def test_order_marks_and_cells(monitor: Monitor) -> None:
     assert 'class="name notification"' in bob_row and "Raise hand: I need help" in bob_row and "Confirm" in bob_row
     assert 'class="name duplicate"' in row_of(html, "dave")
     zed_row = row_of(html, "zed")
-    assert '<td class="cell dark" style="background:#ed1c24">3</td>' in zed_row  # Errors at its incident colour
+    assert '<td class="cell dark" data-bg="ed1c24">3</td>' in zed_row  # Errors at its incident colour
     assert "SEB:3.8.0 (x64), OS:Windows 10, IP:127.0.0.1" in zed_row
     assert '<td class="status ok">Active</td>' in zed_row
     assert '<td class="status off">Closed</td>' in row_of(html, "carl")

@@ -7,6 +7,7 @@ from sebframe.core.db.models.accounts import (
     LoginFailure,
     UserAccount,
     UserRoleGrant,
+    WebSession,
 )
 from sebframe.core.db.models.exams import (
     Exam,
@@ -74,4 +75,5 @@ __all__ = [
     "SessionLease",
     "UserAccount",
     "UserRoleGrant",
+    "WebSession",
 ]

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
 from sebframe.core.accounts.activity import Activity, record_activity
@@ -64,21 +64,25 @@ class WebSessions:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
         now = utc_now()
-        async with self.db.transaction() as session:
+        async with self.db.read() as session:  # the common case writes nothing: no commit
             statement = (select(WebSession, UserAccount).join(UserAccount, UserAccount.id == WebSession.user_id)
                          .where(WebSession.token_hash == hash_token(token)))
             row = (await session.execute(statement)).one_or_none()
             if row is None:
                 return None
             web_session, user = row
-            if web_session.expires_at <= now or not user.active or web_session.security_stamp != user.security_stamp:
-                await session.delete(web_session)
-                return None
-            renewed = touch and now - web_session.last_seen_at >= SEEN_RESOLUTION
-            if renewed:
-                web_session.last_seen_at = now
-                web_session.expires_at = now + self.idle
-            return SignedIn(actor_of(user), web_session.id, renewed)
+            ended = web_session.expires_at <= now or not user.active \
+                or web_session.security_stamp != user.security_stamp
+            renewed = not ended and touch and now - web_session.last_seen_at >= SEEN_RESOLUTION
+            signed_in = None if ended else SignedIn(actor_of(user), web_session.id, renewed)
+        if ended or renewed:
+            async with self.db.transaction() as session:
+                if ended:  # gone for good: the row goes at once rather than at the next purge
+                    await session.execute(delete(WebSession).where(WebSession.id == web_session.id))
+                else:
+                    await session.execute(update(WebSession).where(WebSession.id == web_session.id)
+                                          .values(last_seen_at=now, expires_at=now + self.idle))
+        return signed_in
 
     async def end(self, token: str) -> None:
         """Sign-out: the session's row goes, so its cookie opens nothing any more, wherever it is replayed."""

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
@@ -19,6 +20,7 @@ from sebframe.api.location_check import create_location_check_api
 from sebframe.core.services import Services
 from sebframe.settings import Settings
 from sebframe.web import STATIC_DIR, create_web_app
+from sebframe.web.headers import SecurityHeadersMiddleware
 from sebframe.web.templating import compile_templates
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *plugin_routes,
             Mount("/", app=web, name="web"),
         ],
+        middleware=[Middleware(SecurityHeadersMiddleware)],  # CSP and friends; the Exam API is not behind it
         lifespan=lifespan,
     )
     app.state.services = services

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
         "postgresql://, mysql:// and mariadb:// URLs get their async driver added.",
     )
     secret_key: SecretStr | None = Field(
-        default=None, description="Signs sessions and encrypts secrets at rest; generated on first run."
+        default=None, description="Signs flash cookies and encrypts secrets at rest; generated on first run."
     )
     old_secret_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     )
     registration_enabled: bool = Field(default=True, description="Allow self-registration as exam supporter.")
     session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
-    https_only_cookies: bool = Field(default=False, description="Mark session cookies Secure (behind TLS).")
+    https_only_cookies: bool = Field(default=False, description="Always mark cookies Secure (they are over HTTPS).")
     login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins before a lockout.")
     login_lockout_seconds: int = Field(default=300, ge=1)
     disable_plugins: Annotated[list[str], NoDecode] = Field(

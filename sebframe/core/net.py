@@ -6,7 +6,7 @@ address through whichever header the proxy does not overwrite). The entries are 
 skipping trusted hops; the first untrusted entry is the client. Entries left of it are written by the
 client and never read. An entry that must be decided on but is empty, ``unknown``, obfuscated or
 malformed fails closed: the address is unresolvable. This is the one resolver used wherever the server
-records a client address.
+records a client address; the same trust decides whether a forwarded protocol (HTTPS) is believed.
 """
 
 from __future__ import annotations
@@ -143,6 +143,30 @@ def client_address(request: HTTPConnection, policy: ProxyPolicy) -> str | None:
     """The resolved client address of a Starlette request, ``None`` if unresolvable."""
     client = request.scope.get("client")
     return resolve(client[0] if client else None, request.scope["headers"], policy).client
+
+
+def forwarded_https(peer: str | None, headers: Sequence[tuple[bytes, bytes]], policy: ProxyPolicy) -> bool:
+    """Whether a trusted proxy says the client's request reached it over HTTPS (so cookies can be Secure).
+
+    Believed on the same terms as a forwarded address: only from a trusted peer, and not with the ``none``
+    setting. What counts is the protocol the nearest proxy wrote: the right-most ``X-Forwarded-Proto`` value,
+    or with the ``forwarded`` setting the ``proto=`` of the right-most ``Forwarded`` element.
+    """
+    parsed = _parse_peer(peer) if peer else None
+    name = _header_name(policy.header)
+    if parsed is None or name is None or not _trusted(parsed[0], policy.trusted):
+        return False
+    if policy.header is ForwardedHeader.FORWARDED:
+        lines = [value for key, value in headers if key == name]
+        if not lines:
+            return False
+        for pair in lines[-1].rsplit(b",", 1)[-1].split(b";"):
+            key, equals, proto = pair.partition(b"=")
+            if equals and key.strip().lower() == b"proto":
+                return proto.strip().strip(b'"').lower() == b"https"
+        return False
+    lines = [value for key, value in headers if key == b"x-forwarded-proto"]
+    return bool(lines) and lines[-1].rsplit(b",", 1)[-1].strip().lower() == b"https"
 
 
 def _has_forwarding(headers: Sequence[tuple[bytes, bytes]]) -> bool:

@@ -1,4 +1,5 @@
-"""The server-rendered admin UI (Jinja2 + htmx): a Starlette sub-application with sessions and CSRF checks."""
+"""The server-rendered admin UI (Jinja2 + htmx): a Starlette sub-application with server-side sessions and
+cross-origin checks."""
 
 from __future__ import annotations
 
@@ -6,19 +7,19 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sebframe.core.accounts.web_sessions import WebSessions
 from sebframe.core.errors import Conflict, NotFound, PermissionDenied
 from sebframe.core.services import Services
 from sebframe.web.csrf import CrossOriginProtectionMiddleware
 from sebframe.web.pages import LoginRequired, login_redirect, render
+from sebframe.web.session import BrowserSessionMiddleware
 from sebframe.web.templating import create_templates
 from sebframe.web.views import routes
 
 STATIC_DIR = Path(__file__).parent / "static"
-SESSION_COOKIE = "sebframe_session"
 
 
 def create_web_app(services: Services) -> Starlette:
@@ -30,12 +31,11 @@ def create_web_app(services: Services) -> Starlette:
         middleware=[
             Middleware(CrossOriginProtectionMiddleware),
             Middleware(
-                SessionMiddleware,
+                BrowserSessionMiddleware,
                 secret_key=settings.resolved_secret_key(),
-                session_cookie=SESSION_COOKIE,
                 max_age=settings.session_max_age_seconds,
-                same_site="lax",
-                https_only=settings.https_only_cookies,
+                proxy_policy=settings.proxy_policy,
+                always_secure=settings.https_only_cookies,
             ),
         ],
         exception_handlers={
@@ -48,6 +48,7 @@ def create_web_app(services: Services) -> Starlette:
     )
     app.state.services = services
     app.state.templates = templates
+    app.state.web_sessions = WebSessions(services.db, idle_seconds=settings.session_max_age_seconds)
     return app
 
 

@@ -13,13 +13,12 @@ from starlette.responses import RedirectResponse, Response
 
 from sebframe.core import net
 from sebframe.core.accounts.actor import Actor
+from sebframe.core.accounts.web_sessions import WebSessions
+from sebframe.core.db.models import UserAccount
 from sebframe.core.services import Services
 from sebframe.types import MenuItem
 from sebframe.web.menu import SECTIONS
-
-SESSION_USER = "uid"
-SESSION_STAMP = "stamp"
-SESSION_FLASH = "flash"
+from sebframe.web.session import browser_session
 
 
 class LoginRequired(Exception):
@@ -31,16 +30,26 @@ def services_of(request: Request) -> Services:
     return services
 
 
+def web_sessions_of(request: Request) -> WebSessions:
+    sessions: WebSessions = request.app.state.web_sessions
+    return sessions
+
+
 async def current_actor(request: Request) -> Actor | None:
+    """The signed-in user of this request (one lookup of the session, then remembered for the request)."""
     if "actor" in request.state._state:
         actor: Actor | None = request.state.actor
         return actor
-    user_id, stamp = request.session.get(SESSION_USER), request.session.get(SESSION_STAMP)
+    browser = browser_session(request)
     actor = None
-    if isinstance(user_id, int) and isinstance(stamp, int):
-        actor = await services_of(request).auth.actor_for_session(user_id, stamp)
-        if actor is None:
-            request.session.clear()
+    if browser.token:
+        signed_in = await web_sessions_of(request).resolve(browser.token)
+        if signed_in is None:
+            browser.end()  # signed out, expired or voided: the browser forgets the cookie
+        else:
+            actor = signed_in.actor
+            request.state.session_id = signed_in.session_id
+            browser.renew = signed_in.renewed
     request.state.actor = actor
     return actor
 
@@ -52,10 +61,22 @@ async def require_actor(request: Request) -> Actor:
     return actor
 
 
-def sign_in_session(request: Request, user_id: int, security_stamp: int) -> None:
-    request.session.clear()
-    request.session[SESSION_USER] = user_id
-    request.session[SESSION_STAMP] = security_stamp
+async def sign_in_session(request: Request, user: UserAccount) -> None:
+    """A new server-side session for the user who just signed in; a session the browser had before ends."""
+    sessions = web_sessions_of(request)
+    browser = browser_session(request)
+    if browser.token:
+        await sessions.end(browser.token)
+    browser.start(await sessions.start(user, user_agent=request.headers.get("user-agent", ""),
+                                       address=client_address(request)))
+
+
+async def end_session(request: Request) -> None:
+    """Sign-out of this browser: its session row goes and the cookie is cleared."""
+    browser = browser_session(request)
+    if browser.token:
+        await web_sessions_of(request).end(browser.token)
+    browser.end()
 
 
 def client_address(request: Request) -> str:
@@ -64,8 +85,7 @@ def client_address(request: Request) -> str:
 
 
 def flash(request: Request, text: str, kind: str = "success") -> None:
-    # Assign (not append in place): Starlette writes the session cookie only when an item is set.
-    request.session[SESSION_FLASH] = [*request.session.get(SESSION_FLASH, []), [kind, text]]
+    browser_session(request).flash(kind, text)
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -92,7 +112,7 @@ async def render(
     request: Request, template: str, context: Mapping[str, Any] | None = None, *, status_code: int = 200
 ) -> Response:
     actor = await current_actor(request)
-    messages = request.session.pop(SESSION_FLASH, []) if "session" in request.scope else []
+    messages = browser_session(request).take_messages()
     full: dict[str, Any] = {
         "actor": actor,
         "menu": menu_for(request, actor) if actor else [],

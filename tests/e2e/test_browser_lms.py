@@ -123,7 +123,8 @@ def test_lookup_shows_fast_answers_before_the_slow_lms_times_out(lms_server: Liv
 
     # Sorting reloads only the table (by name, descending), keeping the status lines.
     page.click("#lookup-results th a:has-text('Name')")
-    page.wait_for_function("document.querySelector('#lookup-results tbody tr td a').textContent"
+    # A function, not an expression: Playwright evals an expression in the page, which the CSP refuses.
+    page.wait_for_function("() => document.querySelector('#lookup-results tbody tr td a').textContent"
                            ".startsWith('Demo Quiz 7')")
 
     # Select a row: the action pane opens its details and links the import.

@@ -250,11 +250,11 @@ def test_supporter_watches_live_and_instructs_clients(monitoring_server, student
         assert students.wait_for(name, "SEB_QUIT")["instruction"] == "SEB_QUIT"
 
 
-# Each row as the page shows it: key, then per cell its class, background and text (the Ping cell's text changes
-# every second: only its colour is compared).
+# Each row as the page shows it: key, then per cell its class, background (data-bg) and text (the Ping cell's text
+# changes every second: only its colour is compared).
 TABLE_SHAPE = """async ([url, volatile]) => {
     const shape = (body) => Array.from(body.rows).map(row => [row.dataset.key || "", Array.from(row.cells).map(
-        (cell, index) => [cell.className, cell.style.background,
+        (cell, index) => [cell.className, cell.dataset.bg || "",
                           index === volatile ? "" : cell.textContent.replace(/\\s+/g, " ").trim()])]);
     const fresh = new DOMParser().parseFromString(await (await fetch(url)).text(), "text/html");
     return [shape(document.getElementById("heatmap-rows")), shape(fresh.getElementById("heatmap-rows"))];
@@ -290,4 +290,6 @@ def test_the_streamed_changes_leave_the_table_a_fresh_page_shows(monitoring_serv
     names = [re.match(r"[a-z]+", cells[1][2]).group() for _, cells in shown]  # type: ignore[union-attr]
     assert sorted(names) == ["alice", "bob", "dave"]
     bob = next(cells for _, cells in shown if cells[1][2] == "bob")
-    assert bob[headers.index("Errors")] == ["cell dark", "rgb(237, 28, 36)", "3"]
+    assert bob[headers.index("Errors")] == ["cell dark", "ed1c24", "3"]
+    errors = page.locator("#heatmap-rows tr", has=page.locator("td.name a:text-is('bob')")).locator("td.cell.dark")
+    assert errors.evaluate("cell => getComputedStyle(cell).backgroundColor") == "rgb(237, 28, 36)"  # painted

@@ -21,9 +21,15 @@ ROWS = 300  # far more than fit on the 600-pixel screen
 RED = Cell("5", "ed1c24", True, True, True)
 ZERO = Cell("0", "ffffff", False, False, False)
 
-# Each row as shown: key, then per cell its class, background and text.
+# Each row as shown: key, then per cell its class, background (data-bg, painted by the script) and text.
 ROW_SHAPE = """row => [row.dataset.key, Array.from(row.cells).map(
-    cell => [cell.className, cell.getAttribute("style") || "", cell.textContent])]"""
+    cell => [cell.className, cell.dataset.bg || "", cell.textContent])]"""
+# Indicator cells whose painted background is not the colour they carry.
+UNPAINTED = """() => Array.from(document.querySelectorAll("#heatmap-rows [data-bg]")).filter(cell => {
+    const probe = document.createElement("i");
+    probe.style.backgroundColor = "#" + cell.dataset.bg;
+    return cell.style.backgroundColor !== probe.style.backgroundColor;
+}).length"""
 SHAPE = f"(selector) => Array.from(document.querySelectorAll(selector)).map({ROW_SHAPE})"
 # The same of a row as the server writes it, parsed by the same browser.
 WRITTEN_SHAPE = f"""([html, key]) => {{
@@ -79,6 +85,7 @@ def test_rows_on_screen_change_at_once_and_rows_out_of_sight_when_they_come_into
     page.wait_for_function("""([selector, text]) => document.querySelector(selector).cells[4].textContent === text""",
                            arg=[last, latest[-1].values[0].text])
     assert shape(page, last) == expected(page, latest, ROWS)  # the red Errors cell too
+    assert page.evaluate(UNPAINTED) == 0 and page.locator("#heatmap-rows [data-bg]").count() > 0
 
 
 def test_rows_that_come_go_and_move_follow_the_order_with_ticked_rows_still_ticked(browser_page) -> None:  # type: ignore[no-untyped-def]

@@ -10,8 +10,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from sebframe.core.accounts.actor import Actor
+from sebframe.core.accounts.auth import actor_of
 from sebframe.core.accounts.roles import Role
-from sebframe.core.db.models import Exam, Institution, LmsSetup
+from sebframe.core.db.models import Exam, Institution, LmsSetup, UserAccount
 from sebframe.core.lms.schemas import LmsSetupInput
 from sebframe.core.services import Services
 from sebframe.settings import Settings
@@ -70,18 +72,15 @@ async def _count(lms: Services) -> int:
 
 
 async def _create(lms: Services, username: str, data: dict[str, Any], activate: bool = False) -> LmsSetup:
-    actor = await lms.auth.actor_for_session(*(await _user_session(lms, username)))
-    assert actor is not None
+    actor = await _actor(lms, username)
     setup, _ = await lms.lms_setups.create(actor, LmsSetupInput.model_validate(data), activate=activate)
     return setup
 
 
-async def _user_session(lms: Services, username: str) -> tuple[int, int]:
-    from sebframe.core.db.models import UserAccount
-
+async def _actor(lms: Services, username: str) -> Actor:
     async with lms.db.read() as session:
-        user = (await session.execute(select(UserAccount).where(UserAccount.username == username))).scalar_one()
-        return user.id, user.security_stamp
+        return actor_of((await session.execute(select(UserAccount).where(UserAccount.username == username)))
+                        .scalar_one())
 
 
 TESTING_SETUP = {"name": "Mock LMS", "lms_type": "TESTING", "url": "https://lms.example.org",
@@ -167,12 +166,6 @@ async def test_a_failing_test_still_saves_with_a_warning(web: httpx.AsyncClient,
     page = (await web.get(refused.headers["location"])).text
     assert "was not activated: the connection test failed" in page and "cannot connect" in page
     assert not (await lms.lms_setups.get(await _actor(lms, "ia"), setup_id)).active
-
-
-async def _actor(lms: Services, username: str):  # type: ignore[no-untyped-def]
-    actor = await lms.auth.actor_for_session(*(await _user_session(lms, username)))
-    assert actor is not None
-    return actor
 
 
 @pytest.mark.parametrize(("change", "field", "message"), [

@@ -1,4 +1,4 @@
-"""Sign-in with throttling, session verification and admin-API bearer tokens."""
+"""Sign-in with throttling and admin-API bearer tokens (browser sessions: ``web_sessions``)."""
 
 from __future__ import annotations
 
@@ -83,14 +83,6 @@ class AuthService:
             raise TooManyAttempts(
                 f"too many failed sign-ins; try again in {minutes} minute(s)", int(self.lockout.total_seconds())
             )
-
-    async def actor_for_session(self, user_id: int, security_stamp: int) -> Actor | None:
-        """The session's user if still active and nothing (password change, deactivation) voided it."""
-        async with self.db.read() as session:
-            user = await session.get(UserAccount, user_id)
-            if user is None or not user.active or user.security_stamp != security_stamp:
-                return None
-            return actor_of(user)
 
     async def create_token(
         self, username: str, *, name: str = "cli", expires_in: timedelta | None = None

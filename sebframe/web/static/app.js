@@ -9,6 +9,10 @@
   });
   document.addEventListener("submit", function (event) {
     const form = event.target;
+    if (form.matches("form[data-no-submit]")) {  // e.g. a read-only setting: Enter in its field does nothing
+      event.preventDefault();
+      return;
+    }
     if (form.matches("form[data-confirm]") && !window.confirm(form.dataset.confirm)) {
       event.preventDefault();
       return;
@@ -123,6 +127,12 @@
       preview.removeAttribute("src");
     }
   });
+  // A list filter <select data-autosubmit> filters as soon as a value is chosen.
+  document.addEventListener("change", function (event) {
+    const select = event.target;
+    if (select.matches && select.matches("select[data-autosubmit]") && select.form) select.form.requestSubmit();
+  });
+
   // A checkbox with data-toggles="<id>" shows that element only while it is checked (e.g. the fallback fields).
   function syncToggle(box) {
     const target = document.getElementById(box.dataset.toggles);
@@ -138,6 +148,21 @@
     if (row) openRow(row);
   });
 })();
+
+// Colours chosen by users (indicator thresholds): data-bg="rrggbb" becomes the element's background. Set through
+// the CSSOM, which the Content Security Policy allows, where a style attribute in the markup would be refused.
+// Painted here when a page loads and when htmx brings in markup; the monitoring table's updates by monitoring.js.
+function paintBackgrounds(root) {
+  const elements = root.querySelectorAll ? Array.from(root.querySelectorAll("[data-bg]")) : [];
+  if (root.matches && root.matches("[data-bg]")) elements.push(root);
+  elements.forEach(function (element) {
+    if (/^[0-9a-fA-F]{6}$/.test(element.dataset.bg)) element.style.backgroundColor = "#" + element.dataset.bg;
+  });
+}
+paintBackgrounds(document);
+document.addEventListener("htmx:load", function (event) {
+  if (event.detail.elt !== document.body) paintBackgrounds(event.detail.elt);  // the body: htmx's start, done above
+});
 
 // A <dialog data-modal> that htmx brings in (e.g. the SEB restriction details) opens as a modal; closing it
 // (Escape, a [data-close-dialog] button) removes it, so opening it again loads it afresh.

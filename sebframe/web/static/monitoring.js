@@ -47,10 +47,18 @@
     waiting.delete(row.dataset.key);
   }
 
-  // Rows as the server writes them, parsed at once (one parse for many rows is much cheaper than one each).
+  // An indicator cell's colour: the server writes it as data-bg="rrggbb" (the Content Security Policy refuses style
+  // attributes); it is set through the CSSOM, the same way app.js paints the page's first rows, so a cell painted
+  // here and one painted there are equal nodes.
+  function paint(cell) {
+    cell.style.backgroundColor = "#" + cell.dataset.bg;
+  }
+
+  // Rows as the server writes them, parsed at once (one parse for many rows is much cheaper than one each), painted.
   function parseRows(markup) {
     const template = document.createElement("template");
     template.innerHTML = markup;
+    Array.prototype.forEach.call(template.content.querySelectorAll("[data-bg]"), paint);
     return Array.prototype.slice.call(template.content.children);
   }
 
@@ -137,10 +145,14 @@
     }
     const className = dark ? "cell dark" : "cell";
     if (cell.className !== className) cell.className = className;
-    const style = background ? "background:#" + background : null;
-    if (cell.getAttribute("style") !== style) {
-      if (style) cell.setAttribute("style", style);
-      else cell.removeAttribute("style");
+    if ((cell.dataset.bg || "") !== background) {
+      if (background) {
+        cell.dataset.bg = background;
+        paint(cell);
+      } else {
+        delete cell.dataset.bg;
+        cell.removeAttribute("style");
+      }
     }
   }
 

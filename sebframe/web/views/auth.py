@@ -12,6 +12,7 @@ from sebframe.core.validation import parse_input
 from sebframe.web.pages import (
     client_address,
     current_actor,
+    end_session,
     flash,
     form_fields,
     redirect,
@@ -57,7 +58,7 @@ async def login(request: Request) -> Response:
     except AuthenticationFailed as exc:
         context["error"] = exc.message
         return await render(request, "login.html", context, status_code=401)
-    sign_in_session(request, user.id, user.security_stamp)
+    await sign_in_session(request, user)
     return redirect(context["next"])
 
 
@@ -65,7 +66,7 @@ async def logout(request: Request) -> Response:
     actor = await current_actor(request)
     if actor is not None:
         await services_of(request).auth.record_sign_out(actor)
-    request.session.clear()
+    await end_session(request)
     flash(request, "You are signed out.", "info")
     return redirect("/login")
 

@@ -23,7 +23,8 @@ from sebframe.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sebframe.core.exams import ExamStatus
 from sebframe.core.monitoring.table import MISSING, SearchQuery, parse_hidden, search
 from sebframe.core.paging import ListParams
-from sebframe.web.pages import SESSION_STAMP, SESSION_USER, render, require_actor, services_of
+from sebframe.web.pages import render, require_actor, services_of, web_sessions_of
+from sebframe.web.session import browser_session
 from sebframe.web.templating import user_zone
 from sebframe.web.views import monitoring_actions, monitoring_connection, monitoring_location
 from sebframe.web.views.activity import to_utc_filter
@@ -120,7 +121,7 @@ async def exam_stream(request: Request) -> Response:
                                       location=request.query_params.get("location") == "1")
     gate = services.locations.gate
     fragments = TableFragments(request.app.state.templates.env, context)
-    user_id, stamp = request.session.get(SESSION_USER), request.session.get(SESSION_STAMP)
+    sessions, token = web_sessions_of(request), browser_session(request).token or ""
 
     async def events() -> AsyncIterator[str]:
         watcher: Actor | None = actor
@@ -131,8 +132,9 @@ async def exam_stream(request: Request) -> Response:
         while not await request.is_disconnected():
             started = time.monotonic()
             if tick and tick % RECHECK_TICKS == 0:  # signed out, password changed, roles changed
-                watcher = await services.auth.actor_for_session(user_id, stamp) \
-                    if isinstance(user_id, int) and isinstance(stamp, int) else None
+                # Only a check: the cookie cannot be renewed mid-stream, so watching does not prolong the session.
+                signed_in = await sessions.resolve(token, touch=False)
+                watcher = signed_in.actor if signed_in else None
             if watcher is None:
                 return
             try:

@@ -14,7 +14,7 @@ from sebframe.core.location.schemas import LocationStatus
 from sebframe.core.monitoring.cells import Cell
 from sebframe.core.monitoring.live import Notification
 
-DEFAULT_BACKGROUND = "ffffff"  # the table's own background: no style needed
+DEFAULT_BACKGROUND = "ffffff"  # the table's own background: no colour needed
 # The location status in words, after the room (an admitted connection shows only its room and seat).
 LOCATION_NOTES = {
     LocationStatus.BLOCKED: "blocked", LocationStatus.VIOLATION: "moved outside",
@@ -44,7 +44,8 @@ def cell_html(cell: Cell) -> str:
     dark = " dark" if cell.dark else ""
     if cell.color.lower() == DEFAULT_BACKGROUND:
         return f'<td class="cell{dark}">{escape(cell.text)}</td>'
-    return f'<td class="cell{dark}" style="background:#{cell.color}">{escape(cell.text)}</td>'
+    # The colour as data: the page's script paints it (the Content Security Policy refuses style attributes).
+    return f'<td class="cell{dark}" data-bg="{cell.color}">{escape(cell.text)}</td>'
 
 
 def cell_change(cell: Cell) -> tuple[str, str, int]:

@@ -158,8 +158,9 @@ class Block:
     start: int = 0  # explicit first grid column (0: wherever it fits)
 
     @property
-    def placement(self) -> str:
-        return f"{self.start} / span {self.span}" if self.start else f"span {self.span}"
+    def grid_classes(self) -> str:
+        """Its place on the tab's 12-column grid, as classes of app.css (the CSP allows no style attributes)."""
+        return f"gc-start-{self.start} gc-span-{self.span}" if self.start else f"gc-span-{self.span}"
 
 
 @dataclass

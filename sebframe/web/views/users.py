@@ -16,7 +16,16 @@ from sebframe.core.accounts.users import USER_FILTERS, UserService
 from sebframe.core.db.models import UserAccount
 from sebframe.core.errors import PermissionDenied, ValidationFailed
 from sebframe.core.validation import parse_input
-from sebframe.web.pages import flash, form_fields, redirect, render, require_actor, services_of
+from sebframe.web.pages import (
+    end_session,
+    flash,
+    form_fields,
+    redirect,
+    render,
+    require_actor,
+    services_of,
+    web_sessions_of,
+)
 from sebframe.web.views.common import (
     STATUS_OPTIONS,
     current_path,
@@ -90,16 +99,31 @@ async def view_user(request: Request) -> Response:
     actor = await require_actor(request)
     user = await services_of(request).users.get(actor, path_id(request))
     names = await _institution_names(request, actor)
+    is_self = user.id == actor.user_id
     return await render(request, "users/view.html", {
         "title": f"User Account {user.username}",
         "user": user,
         "roles": _role_labels(user),
         "institution": names.get(user.institution_id, str(user.institution_id)),
         "actions": UserService.actions_for(actor, user),
-        "is_self": user.id == actor.user_id,
+        "is_self": is_self,
+        # My Account lists where the account is signed in (this browser marked), to end them all at once.
+        "web_sessions": await web_sessions_of(request).active(user.id) if is_self else [],
+        "this_session": getattr(request.state, "session_id", None),
         "lists_users": _manages_users(actor),
         "here": current_path(request),
     })
+
+
+async def sign_out_everywhere(request: Request) -> Response:
+    """Ends every session of the own account, this one included (a stolen cookie too); API tokens stay."""
+    actor = await require_actor(request)
+    if path_id(request) != actor.user_id:
+        raise PermissionDenied("you may only sign out your own account everywhere")
+    ended = await web_sessions_of(request).end_all(actor)
+    await end_session(request)
+    flash(request, f"You are signed out everywhere ({ended} session{'' if ended == 1 else 's'} ended).", "info")
+    return redirect("/login")
 
 
 async def _form_page(
@@ -245,8 +269,8 @@ async def change_password(request: Request) -> Response:
         context["errors"] = field_errors(exc)
         return await render(request, "users/password.html", context, status_code=422)
     if is_self:
-        # The new security stamp voids this session anyway; start clean with a message on the login page.
-        request.session.clear()
+        # The new security stamp voids every session of the account; this browser forgets its cookie too.
+        await end_session(request)
         flash(request, "Your password has been changed. Please sign in with your new password.", "info")
         return redirect("/login")
     flash(request, f"The password of {user.username} has been changed.")
@@ -298,5 +322,6 @@ routes = [
     Route("/users/{id:int}/activate", activate_user, methods=["POST"]),
     Route("/users/{id:int}/deactivate", deactivate_user, methods=["POST"]),
     Route("/users/{id:int}/password", change_password, methods=["GET", "POST"]),
+    Route("/users/{id:int}/sign-out-everywhere", sign_out_everywhere, methods=["POST"]),
     Route("/users/{id:int}/delete", delete_user, methods=["GET", "POST"]),
 ]

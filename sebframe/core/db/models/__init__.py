@@ -7,6 +7,7 @@ from sebframe.core.db.models.accounts import (
     LoginFailure,
     UserAccount,
     UserRoleGrant,
+    WebSession,
 )
 from sebframe.core.db.models.exams import (
     Exam,
@@ -82,4 +83,5 @@ __all__ = [
     "SessionLease",
     "UserAccount",
     "UserRoleGrant",
+    "WebSession",
 ]

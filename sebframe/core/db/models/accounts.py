@@ -1,4 +1,4 @@
-"""Institutions, user accounts with roles, API tokens, sign-in failures and the user activity log."""
+"""Institutions, user accounts with roles, API tokens, web sessions, sign-in failures and the user activity log."""
 
 from __future__ import annotations
 
@@ -67,6 +67,24 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser of the admin UI. The cookie holds a random token; only its SHA-256 is stored, so a
+    copy of the table opens no session. Deleting the row ends the session in every server process."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The user's stamp at sign-in: a password change or deactivation (which bump it) voids the session.
+    security_stamp: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # idle limit, moved on by use
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
 
 
 class LoginFailure(Base):

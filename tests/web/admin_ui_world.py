@@ -1,17 +1,20 @@
 """An admin UI with one of every entity, and every page of it: for tests that walk all pages (security headers,
 sessions). The demo exam (running, with its LMS setup, exam configuration and connection configuration) plus a
 SEB connection with a log event, a configuration and an exam template, a certificate, a location with an IP
-profile attached to the exam, an exception and the audit records all that wrote."""
+profile attached to the exam, an exception, the audit records all that wrote, and live proctoring (Jitsi) with
+the connection in a collecting room. Build the services with ``world_services``."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import sebframe_proctoring_jitsi.plugin
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -30,14 +33,18 @@ from sebframe.core.db.models import (
     Indicator,
     Institution,
     LocationAuditRecord,
+    ProctoringRoom,
     UserAccount,
 )
 from sebframe.core.exams.schemas import ExamTemplateInput, IndicatorInput
 from sebframe.core.location.schemas import ExceptionInput, LocationInput, PolicyInput, PolicyMode, ProfileInput
 from sebframe.core.services import Services
+from sebframe.settings import Settings
+from sebframe.testing.fakes.jitsi import FakeJitsi
 from sebframe.web.views import routes
 from tests.conftest import PASSWORD
-from tests.exam_helpers import make_config_template
+from tests.exam_helpers import exam_services, make_config_template
+from tests.proctoring_helpers import jitsi_settings, supervise
 from tests.seb_client import SebClient, seb_world
 
 # Pages anyone may open; every other page needs a session.
@@ -64,14 +71,24 @@ def get_routes() -> Iterator[str]:
     yield from walk(list(routes()), "")
 
 
+@asynccontextmanager
+async def world_services(settings: Settings) -> AsyncIterator[Services]:
+    """Services with what the world's pages need: the indicator types (monitoring columns) and Jitsi Meet."""
+    async with exam_services(settings, sebframe_proctoring_jitsi.plugin) as services:
+        yield services
+
+
 @dataclass
 class World:
     ids: dict[str, int]  # entity kind -> id of one entity of that kind
     names: dict[str, str]  # path parameters that are not ids
     queries: dict[str, str]  # path template -> the query string its page needs
+    paths: dict[str, str]  # path template -> the whole path, where parameters mean something else than elsewhere
 
     def path(self, template: str) -> str:
         """The path template filled with existing entities (each parameter chosen by the path's first segment)."""
+        if template in self.paths:
+            return self.paths[template]
         section = template.strip("/").split("/", 1)[0]
 
         def value(match: re.Match[str]) -> str:
@@ -92,6 +109,7 @@ _SECTION_KINDS = {
     "configuration-templates": "configuration_template", "lms-setups": "lms_setup", "lms-lookup": "lms_setup",
     "exams": "exam", "exam-templates": "exam_template", "monitoring": "exam", "client-logs": "client_event",
     "locations": "location", "location-profiles": "location_profile", "location-audit": "audit_record",
+    "proctoring": "exam",
 }
 
 
@@ -139,7 +157,7 @@ async def build_world(services: Services, http: httpx.AsyncClient, data_dir: Pat
         institution = await session.get(Institution, admin.institution_id)
         assert institution is not None
     template = await make_config_template(services, actor)
-    exam_template = await services.exam_templates.create(actor, ExamTemplateInput(
+    exam_template = await services.exams.templates.create(actor, ExamTemplateInput(
         name="Written Exam", indicators=[IndicatorInput(name="Errors", indicator_type="ERROR_COUNT")]))
     certificate = await services.certificates.import_file(actor, self_signed_pem(), alias="test-cert")
     locations = services.locations
@@ -153,6 +171,10 @@ async def build_world(services: Services, http: httpx.AsyncClient, data_dir: Pat
     client = SebClient(http, seb, name="alice")  # outside Room A: the location check would block it (log only)
     await client.connect(user="alice")
     assert (await client.log({"type": "ERROR_LOG", "text": "a crash", "timestamp": 1})).status_code == 204
+    with FakeJitsi() as jitsi:  # the connection test on save fetches the meeting server's external_api.js
+        _, tested = await services.proctoring.service.save(actor, seb.exam_id, jitsi_settings(jitsi))
+    assert tested.ok, tested.message
+    await supervise(services)  # alice joins collecting room 1
     async with services.db.read() as session:
         async def first(column: object, *where: object) -> int:
             found = (await session.execute(select(column).where(*where))).scalars().first()  # type: ignore[call-overload]
@@ -171,6 +193,7 @@ async def build_world(services: Services, http: httpx.AsyncClient, data_dir: Pat
             "indicator": await first(Indicator.id, Indicator.exam_id == seb.exam_id),
             "connection": await first(ClientConnection.id), "client_event": await first(ClientEvent.id),
             "audit_record": await first(LocationAuditRecord.id), "exception": exception.id,
+            "room": await first(ProctoringRoom.id),
         }
     lookup = f"lms_setup_id={ids['lms_setup']}&quiz_id={OTHER_QUIZ}"
     queries = {  # pages that show what their query string names
@@ -178,6 +201,7 @@ async def build_world(services: Services, http: httpx.AsyncClient, data_dir: Pat
         "/monitoring/{id:int}/location/allow": f"connection_id={ids['connection']}",
         "/location-audit/export": f"exam_id={seb.exam_id}&format=csv",
     }
+    paths = {"/proctoring/assets/{type}/{name}": "/proctoring/assets/JITSI_MEET/jitsi_window.js"}
     return World(ids, {"suffix": institution.url_suffix or "none", "name": "allowQuit", "index": "0",
-                       "version": "1"}, queries)
+                       "version": "1"}, queries, paths)
 

@@ -14,13 +14,13 @@ import httpx
 import pytest
 
 from sebframe.core.sebconfig import load_catalogue
+from sebframe.core.sebconfig.settings import default_values
 from sebframe.core.services import Services
 from sebframe.settings import Settings
 from sebframe.web import STATIC_DIR
 from sebframe.web.views.seb_settings import Editor, Field
 from tests.conftest import sign_in
-from tests.exam_helpers import exam_services
-from tests.web.admin_ui_world import build_world, open_pages
+from tests.web.admin_ui_world import build_world, open_pages, world_services
 
 pytestmark = pytest.mark.anyio
 
@@ -31,14 +31,16 @@ EXPECTED_HTML_HEADERS = {
 }
 # Markup a policy without 'unsafe-inline' and 'unsafe-eval' refuses (or that would need them).
 _TAG = re.compile(r"<[a-zA-Z][^>]*>")
-_REFUSED_IN_TAG = re.compile(r"""\s(on[a-z]+|style)\s*=|^<script(?![^>]*\ssrc=)|^<style\b|=\s*["']?\s*javascript:""",
-                             re.IGNORECASE)
+# (A <script type="application/json"> is a data block the browser never runs.)
+_REFUSED_IN_TAG = re.compile(r"""\s(on[a-z]+|style)\s*=|^<script(?![^>]*\s(src=|type="application/json"))|^<style\b"""
+                             r"""|=\s*["']?\s*javascript:""", re.IGNORECASE)
+PROCTOR_WINDOW = "/proctoring/{id:int}/rooms/{room_id:int}/window"
 _HTMX_EVAL = re.compile(r"\shx-on[:-]|\shx-vars=|\shx-vals=[\"']js:|hx-trigger=\"[^\"]*\[", re.IGNORECASE)
 
 
 @pytest.fixture
 async def services(settings: Settings) -> AsyncIterator[Services]:
-    async with exam_services(settings) as services:  # with the indicator types: the monitoring columns
+    async with world_services(settings) as services:
         yield services
 
 
@@ -72,11 +74,21 @@ async def test_every_page_has_a_strict_policy_and_nothing_it_would_refuse(servic
     assert len(pages) > 100
     for template, response in pages.items():
         assert {name: response.headers.get(name) for name in EXPECTED_HTML_HEADERS} == EXPECTED_HTML_HEADERS, template
+        if template == PROCTOR_WINDOW:
+            continue  # its own policy, below
         assert csp_directives(response) == {
             "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' blob:",
             "object-src": "'none'", "base-uri": "'none'", "form-action": "'self'", "frame-ancestors": "'none'",
         }, template
         assert refused_markup(response.text) == [], template
+    # The proctor window adds exactly the meeting server for scripts and frames; it cannot be framed either.
+    window = csp_directives(pages[PROCTOR_WINDOW])
+    meeting_server = window["frame-src"]
+    assert meeting_server.startswith("http://127.0.0.1:") and " " not in meeting_server
+    assert window["script-src"] == f"'self' {meeting_server}" and window["frame-ancestors"] == "'none'"
+    assert window["object-src"] == "'none'" and window["base-uri"] == "'none'" and window["default-src"] == "'self'"
+    assert pages[PROCTOR_WINDOW].headers["cache-control"] == "no-store"  # it holds a moderator token
+    assert refused_markup(pages[PROCTOR_WINDOW].text) == []
     downloads = {template: response for template, response in answers.items() if template not in pages}
     assert {"/exam-configurations/{id:int}/export", "/client-logs/export.csv",
             "/institutions/{institution_id}/logo"} <= set(downloads)
@@ -126,7 +138,7 @@ def test_the_settings_editor_grid_places_have_classes() -> None:
     css = (STATIC_DIR / "app.css").read_text()
     used: set[str] = set()
     for view, _ in editor.tabs():
-        for block in editor.tab(view.name, catalogue.defaults()).blocks:
+        for block in editor.tab(view.name, default_values(catalogue)).blocks:
             used.update(block.grid_classes.split())
             used.add(f"g-cols-{block.columns}")
             for item in block.fields:

@@ -24,8 +24,7 @@ from sebframe.core.plugins import PluginRegistry
 from sebframe.core.services import Services
 from sebframe.settings import Settings
 from tests.conftest import PASSWORD, Factory, sign_in
-from tests.exam_helpers import exam_services
-from tests.web.admin_ui_world import PUBLIC_PAGES, build_world, open_pages
+from tests.web.admin_ui_world import PUBLIC_PAGES, build_world, open_pages, world_services
 
 pytestmark = pytest.mark.anyio
 
@@ -35,7 +34,7 @@ NEW_PASSWORD = "another-horse-42"
 
 @pytest.fixture
 async def services(settings: Settings) -> AsyncIterator[Services]:
-    async with exam_services(settings) as services:  # with the indicator types: the monitoring columns
+    async with world_services(settings) as services:
         yield services
 
 

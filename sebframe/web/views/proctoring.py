@@ -136,8 +136,6 @@ async def type_settings(request: Request) -> Response:
 async def reset_rooms(request: Request) -> Response:
     actor = await require_actor(request)
     exam_id = path_id(request)
-    if request.method == "GET":
-        return redirect(f"/exams/{exam_id}/proctoring")
     failures = await services_of(request).proctoring.service.reset_rooms(actor, exam_id)
     if failures:
         flash(request, "Rooms reset; the meeting service did not dispose every room yet (retried): "
@@ -235,9 +233,11 @@ async def window(request: Request) -> Response:
         "plugin_scripts": [f"/proctoring/assets/{setting.service_type}/{name}" for name in meeting.plugin_scripts],
         "config_json": json.dumps(dict(meeting.config)).replace("</", "<\\/")})
     sources = " ".join(origins)
+    # Meeting SDKs add <style> elements of their own, hence 'unsafe-inline' for styles (never for scripts).
     response.headers["Content-Security-Policy"] = (
         f"default-src 'self'; script-src 'self' {sources}; frame-src {sources}; connect-src 'self' {sources}; "
-        f"img-src 'self' data: {sources}; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'")
+        f"img-src 'self' data: {sources}; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'")
     response.headers["Cache-Control"] = "no-store"  # the page holds a moderator token
     return response
 
@@ -258,7 +258,7 @@ async def asset(request: Request) -> Response:
 routes = [
     Route("/exams/{id:int}/proctoring", settings_page, methods=["GET", "POST"]),
     Route("/exams/{id:int}/proctoring/type-settings", type_settings),
-    Route("/exams/{id:int}/proctoring/reset", reset_rooms, methods=["GET", "POST"]),
+    Route("/exams/{id:int}/proctoring/reset", reset_rooms, methods=["POST"]),
     Route("/monitoring/{id:int}/proctoring", panel),
     Route("/monitoring/{id:int}/proctoring/town-hall", town_hall, methods=["POST"]),
     Route("/monitoring/{id:int}/proctoring/one-to-one", one_to_one, methods=["POST"]),

@@ -337,7 +337,6 @@ async def test_no_active_setup(web: httpx.AsyncClient, lms: Services) -> None:
 
 
 async def test_real_open_edx_lmss_answer_independently(web: httpx.AsyncClient, lms: Services) -> None:
-    pytest.importorskip("sebframe_lms_openedx.plugin")
     factory = Factory(lms)
     eth = await factory.institution("ETH")
     admin = await factory.actor(eth, "ia", Role.INSTITUTIONAL_ADMIN)

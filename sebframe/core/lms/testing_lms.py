@@ -2,9 +2,9 @@
 
 It lets an admin try lookup, import, SEB restriction and monitoring without a real LMS. Quiz 10 starts a
 minute after the server started and quizzes 11-13 five minutes after, so there is always something about
-to run; quizzes 1, 2 and 4-7 are running now. "Started" is when the server's plugin registry made its
-``TestingLms`` (not when this module was imported), read from a clock that tests can replace. Registered
-through the same hooks as any LMS plugin.
+to run; quizzes 1, 2 and 4-7 are running now, and 2 and 4-6 end at least a year after the start. "Started"
+is when the server's plugin registry made its ``TestingLms`` (not when this module was imported), read from
+a clock that tests can replace. Registered through the same hooks as any LMS plugin.
 """
 
 from __future__ import annotations
@@ -41,20 +41,32 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+def _a_year_ahead(end: datetime, started: datetime) -> datetime:
+    """SEB Server's end date, moved on by whole years until it is at least a year after ``started``. Its mock
+    ends quizzes 2 and 4-6 on 1 January 2028; unmoved, a server (or test) running later would have no running
+    quiz that ends."""
+    while end < started + timedelta(days=366):
+        end = end.replace(year=end.year + 1)
+    return end
+
+
 def mock_quizzes(started: datetime) -> list[QuizData]:
-    """The demo quizzes of a Testing LMS that started at ``started`` (quizzes 10-13 count from it)."""
+    """The demo quizzes of a Testing LMS that started at ``started`` (quizzes 2, 4-6 and 10-13 count from it)."""
+    def end(text: str) -> datetime:
+        return _a_year_ahead(_at(text), started)
+
     fixed = [
         ("quiz1", "Demo Quiz 1 (MOCKUP)", _at("2020-01-01T09:00:00"), None),
-        ("quiz2 äöüèÜÄÖ ?<", "Demo Quiz 2 (MOCKUP) äöüèÜÄÖ ?<", _at("2020-01-01T09:00:00"), _at("2028-01-01T09:00:00")),
+        ("quiz2 äöüèÜÄÖ ?<", "Demo Quiz 2 (MOCKUP) äöüèÜÄÖ ?<", _at("2020-01-01T09:00:00"), end("2028-01-01T09:00:00")),
         ("quiz3", "Demo Quiz 3 (MOCKUP)", _at("2018-07-30T09:00:00"), _at("2018-08-01T00:00:00")),
-        ("quiz4", "Demo Quiz 4 (MOCKUP)", _at("2018-01-01T00:00:00"), _at("2028-01-01T00:00:00")),
-        ("quiz5", "Demo Quiz 5 (MOCKUP)", _at("2018-01-01T09:00:00"), _at("2028-01-01T09:00:00")),
-        ("quiz6", "Demo Quiz 6 (MOCKUP)", _at("2019-01-01T09:00:00"), _at("2028-01-01T09:00:00")),
+        ("quiz4", "Demo Quiz 4 (MOCKUP)", _at("2018-01-01T00:00:00"), end("2028-01-01T00:00:00")),
+        ("quiz5", "Demo Quiz 5 (MOCKUP)", _at("2018-01-01T09:00:00"), end("2028-01-01T09:00:00")),
+        ("quiz6", "Demo Quiz 6 (MOCKUP)", _at("2019-01-01T09:00:00"), end("2028-01-01T09:00:00")),
         ("quiz7", "Demo Quiz 7 (MOCKUP)", _at("2018-01-01T09:00:00"), None),
         ("quiz10", "Demo Quiz 10 (MOCKUP)", started + timedelta(minutes=1), started + timedelta(minutes=6)),
     ]
-    quizzes = [QuizData(id=quiz_id, name=name, start_time=start, end_time=end, start_url=START_URL,
-                        description=_DESCRIPTION) for quiz_id, name, start, end in fixed]
+    quizzes = [QuizData(id=quiz_id, name=name, start_time=start, end_time=stop, start_url=START_URL,
+                        description=_DESCRIPTION) for quiz_id, name, start, stop in fixed]
     quizzes[-1] = QuizData(id="quiz10", name="Demo Quiz 10 (MOCKUP)", start_time=fixed[-1][2], end_time=fixed[-1][3],
                            start_url=START_URL, description="Starts in a minute and ends after five minutes")
     for number in (11, 12, 13):

@@ -114,7 +114,23 @@ async def test_start_filter_keeps_open_quizzes_and_drops_ended_ones() -> None:
 
 @pytest.mark.anyio
 async def test_start_filter_reads_the_injected_clock() -> None:
-    later = datetime(2029, 6, 1, tzinfo=UTC)  # quizzes 2 and 4-6 ended on 2028-01-01
-    adapter = TestingLmsAdapter(context(), TestingLms(clock=lambda: later))
-    found = {q.id for q in await adapter.find_quizzes(QuizFilter(start_from=datetime(2027, 1, 1, tzinfo=UTC)))}
-    assert found == {"quiz1", "quiz7", "quiz10", "quiz11", "quiz12", "quiz13"}
+    now = [datetime(2026, 3, 2, tzinfo=UTC)]
+    adapter = TestingLmsAdapter(context(), TestingLms(clock=lambda: now[0]))
+    start_from = QuizFilter(start_from=datetime(2027, 1, 1, tzinfo=UTC))
+    assert {"quiz2 äöüèÜÄÖ ?<", "quiz6"} <= {q.id for q in await adapter.find_quizzes(start_from)}
+    now[0] = datetime(2029, 6, 1, tzinfo=UTC)  # the server has run past 1 January 2028: quizzes 2, 4-6 have ended
+    found = {q.id for q in await adapter.find_quizzes(start_from)}
+    assert found == {"quiz1", "quiz7", "quiz11", "quiz12", "quiz13"}  # quiz 10 ended six minutes after the start
+
+
+def test_quizzes_that_end_keep_ending_a_year_or_more_after_the_start() -> None:
+    ends = {q.id: q.end_time for q in TestingLms(clock=lambda: datetime(2026, 3, 2, tzinfo=UTC)).quizzes()}
+    assert ends["quiz6"] == datetime(2028, 1, 1, 9, tzinfo=UTC)  # SEB Server's own date, while it is ahead
+    assert ends["quiz3"] == datetime(2018, 8, 1, tzinfo=UTC)  # the ended quiz stays ended
+    later = datetime(2031, 5, 1, tzinfo=UTC)
+    lms = TestingLms(clock=lambda: later)
+    ends = {q.id: q.end_time for q in lms.quizzes()}
+    assert ends["quiz6"] == datetime(2033, 1, 1, 9, tzinfo=UTC) and ends["quiz4"] == datetime(2033, 1, 1, tzinfo=UTC)
+    running, upcoming = _running_and_upcoming(lms.quizzes(), later)
+    assert running == {"quiz1", "quiz2 äöüèÜÄÖ ?<", "quiz4", "quiz5", "quiz6", "quiz7"}
+    assert upcoming == {"quiz10", "quiz11", "quiz12", "quiz13"}

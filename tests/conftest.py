@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from sebframe.core.services import Services
 from sebframe.settings import Settings, normalise_database_url
 
 PASSWORD = "correct-horse-42"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+TEST_DATA = Path(__file__).resolve().parent / "data"  # public test vectors; sources and licences in its README
 
 set_hash_parameters(time_cost=1, memory_cost_kib=1024)  # hashing cost is not what tests measure
 
@@ -163,11 +163,10 @@ def factory(services: Services) -> Factory:
     return Factory(services)
 
 
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    if not SHARED.is_dir():
-        pytest.skip("../shared is not next to the repository")
-    yield SHARED
+@pytest.fixture(scope="session")
+def test_data() -> Path:
+    """``tests/data``: the public SEB test vectors the suite checks against (see ``tests/data/README.md``)."""
+    return TEST_DATA
 
 
 async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:

@@ -50,8 +50,15 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "sebframe.plugins"
 
-# Core features registered through the same hooks as third-party plugins.
-DEFAULT_PLUGINS: tuple[str, ...] = ("sebframe.web.menu", "sebframe.core.lms.testing_lms")
+
+def builtin_plugins() -> list[tuple[str, object]]:
+    """Core features registered through the same hooks as third-party plugins, by name; made anew for each
+    registry, so the Testing LMS counts its demo quizzes' times from when this server started."""
+    from sebframe.core.lms.testing_lms import PLUGIN_NAME, TestingLms
+    from sebframe.web import menu
+
+    return [("sebframe.web.menu", menu), (PLUGIN_NAME, TestingLms())]
+
 
 T = TypeVar("T")
 
@@ -105,8 +112,8 @@ class PluginRegistry:
         disabled = set(settings.disable_plugins) if settings else set()
         for name in disabled:
             registry.pm.set_blocked(name)
-        for module_name in DEFAULT_PLUGINS:
-            registry._register(importlib.import_module(module_name), module_name, builtin=True)
+        for name, plugin in builtin_plugins():
+            registry._register(plugin, name, builtin=True)
         if load_entrypoints if load_entrypoints is not None else (settings is None or settings.load_entrypoint_plugins):
             registry.load_entrypoints(disabled)
         for plugin in extra_plugins:

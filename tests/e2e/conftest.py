@@ -1,9 +1,12 @@
-"""Real-browser tests: a live server in a thread and Debian's chromium driven by Playwright."""
+"""Real-browser tests: a live server in a thread and Debian's chromium driven by Playwright.
+
+Without ``/usr/bin/chromium`` every selected browser test fails with the fix, and the run ends with a
+section saying so; leave them out explicitly with ``-m "not browser"``. Never a silent skip.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import socket
 import threading
@@ -28,6 +31,9 @@ from sebframe.settings import Settings
 from tests.conftest import PASSWORD, empty_tables
 
 CHROMIUM = "/usr/bin/chromium"
+MISSING_CHROMIUM = (f"{CHROMIUM} is missing, so the real-browser tests cannot run: install it (Debian: "
+                    "`apt-get install chromium`) or leave them out explicitly with `-m \"not browser\"`")
+_MISSING = pytest.StashKey[int]()  # how many browser tests failed for want of chromium
 ADMIN_PASSWORD = "admin-password-1"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -111,11 +117,10 @@ def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def browser_page() -> Iterator[object]:
+def browser_page(request: pytest.FixtureRequest) -> Iterator[object]:
     if not shutil.which(CHROMIUM):
-        if os.environ.get("SEBFRAME_REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        request.config.stash[_MISSING] = request.config.stash.get(_MISSING, 0) + 1
+        pytest.fail(MISSING_CHROMIUM, pytrace=False)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -128,3 +133,10 @@ def browser_page() -> Iterator[object]:
         finally:
             context.close()
             browser.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    missing = config.stash.get(_MISSING, 0)
+    if missing:
+        terminalreporter.section("real-browser tests", red=True, bold=True)
+        terminalreporter.line(f"{missing} browser test(s) could not run: {MISSING_CHROMIUM}", red=True)

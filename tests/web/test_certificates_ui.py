@@ -15,9 +15,9 @@ from tests.conftest import Factory, sign_in
 
 pytestmark = pytest.mark.anyio
 
-CER = "vectors/seb-server/sebserver-test.cer"
-PFX_123 = "vectors/seb-server/testIdentity123.pfx"
-PFX_EMPTY = "vectors/seb-win-refactoring/UnitTestCert.pfx"
+CER = "seb-server/sebserver-test.cer"
+PFX_123 = "seb-server/testIdentity123.pfx"
+PFX_EMPTY = "seb-win-refactoring/UnitTestCert.pfx"
 
 
 async def _setup(client, factory: Factory, role: Role = Role.INSTITUTIONAL_ADMIN):  # type: ignore[no-untyped-def]
@@ -38,17 +38,17 @@ async def _count(services) -> int:  # type: ignore[no-untyped-def]
         return (await session.execute(select(func.count()).select_from(Certificate))).scalar_one()
 
 
-def _upload(shared_dir: Path, name: str, filename: str | None = None):  # type: ignore[no-untyped-def]
-    return {"file": (filename or Path(name).name, (shared_dir / name).read_bytes(), "application/octet-stream")}
+def _upload(test_data: Path, name: str, filename: str | None = None):  # type: ignore[no-untyped-def]
+    return {"file": (filename or Path(name).name, (test_data / name).read_bytes(), "application/octet-stream")}
 
 
 async def test_import_pem_shows_expiry_warning_and_details(client, factory: Factory, services,
-                                                           shared_dir: Path) -> None:
+                                                           test_data: Path) -> None:
     await _setup(client, factory)
     form = await client.get("/certificates/new")
     assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.text
     assert 'accept=".pem,.crt,.cer,.der,.p12,.pfx"' in form.text and 'class="mandatory"' in form.text
-    response = await client.post("/certificates/new", data={"alias": ""}, files=_upload(shared_dir, CER))
+    response = await client.post("/certificates/new", data={"alias": ""}, files=_upload(test_data, CER))
     assert response.status_code == 303
     view = await client.get(response.headers["location"])
     assert "Certificate test.anhefti.sebserver imported." in view.text
@@ -57,21 +57,21 @@ async def test_import_pem_shows_expiry_warning_and_details(client, factory: Fact
     assert "Remove Certificate" in view.text
 
 
-async def test_import_pkcs12_with_password(client, factory: Factory, services, shared_dir: Path) -> None:
+async def test_import_pkcs12_with_password(client, factory: Factory, services, test_data: Path) -> None:
     await _setup(client, factory)
     wrong = await client.post("/certificates/new", data={"password": "nope", "alias": "Fiddler"},
-                              files=_upload(shared_dir, PFX_123))
+                              files=_upload(test_data, PFX_123))
     assert wrong.status_code == 422 and "The password is wrong for this PKCS#12 file" in wrong.text
     assert "nope" not in wrong.text and 'value="Fiddler"' in wrong.text
-    missing = await client.post("/certificates/new", data={}, files=_upload(shared_dir, PFX_123))
+    missing = await client.post("/certificates/new", data={}, files=_upload(test_data, PFX_123))
     assert missing.status_code == 422 and "enter its password" in missing.text
     assert await _count(services) == 0
     ok = await client.post("/certificates/new", data={"password": "123", "alias": "Fiddler"},
-                           files=_upload(shared_dir, PFX_123))
+                           files=_upload(test_data, PFX_123))
     assert ok.status_code == 303
     view = await client.get(ok.headers["location"])
     assert "Certificate Fiddler imported." in view.text and "Yes (identity" in view.text
-    empty = await client.post("/certificates/new", data={"password": ""}, files=_upload(shared_dir, PFX_EMPTY))
+    empty = await client.post("/certificates/new", data={"password": ""}, files=_upload(test_data, PFX_EMPTY))
     assert empty.status_code == 303
     page = await client.get("/certificates?sort=alias")
     assert re.findall(r'<td><a href="/certificates/\d+">([^<]+)</a></td>', page.text) == [
@@ -95,9 +95,9 @@ async def test_garbage_missing_and_huge_files(client, factory: Factory, services
 
 
 async def test_delete_confirmation_and_refusal_while_used(client, factory: Factory, services,
-                                                          shared_dir: Path) -> None:
+                                                          test_data: Path) -> None:
     _, _, admin, _ = await _setup(client, factory)
-    cert = (await services.certificates.import_file(admin, (shared_dir / CER).read_bytes())).certificate
+    cert = (await services.certificates.import_file(admin, (test_data / CER).read_bytes())).certificate
     config = await services.connection_configs.create(admin, ConnectionConfigInput(name="Encrypted",
                                                                                     certificate_id=cert.id))
     dialog = await client.get(f"/certificates/{cert.id}/delete")
@@ -116,9 +116,9 @@ async def test_delete_confirmation_and_refusal_while_used(client, factory: Facto
     assert await _count(services) == 0
 
 
-async def test_tenant_isolation(client, factory: Factory, services, shared_dir: Path) -> None:
+async def test_tenant_isolation(client, factory: Factory, services, test_data: Path) -> None:
     _, _, _, other = await _setup(client, factory)
-    foreign = (await services.certificates.import_file(other, (shared_dir / CER).read_bytes())).certificate
+    foreign = (await services.certificates.import_file(other, (test_data / CER).read_bytes())).certificate
     assert "test.anhefti" not in (await client.get("/certificates")).text
     assert (await client.get(f"/certificates/{foreign.id}")).status_code == 404
     assert (await client.get(f"/certificates/{foreign.id}/delete")).status_code == 404
@@ -126,14 +126,14 @@ async def test_tenant_isolation(client, factory: Factory, services, shared_dir: 
     assert await _count(services) == 1
 
 
-async def test_supporter_and_seb_server_admin(client, factory: Factory, services, shared_dir: Path) -> None:
+async def test_supporter_and_seb_server_admin(client, factory: Factory, services, test_data: Path) -> None:
     _, _, admin, _ = await _setup(client, factory, Role.EXAM_SUPPORTER)
-    cert = (await services.certificates.import_file(admin, (shared_dir / CER).read_bytes())).certificate
+    cert = (await services.certificates.import_file(admin, (test_data / CER).read_bytes())).certificate
     assert "/certificates" not in (await client.get("/")).text
     assert (await client.get("/certificates")).status_code == 403
     assert (await client.get("/certificates/new")).status_code == 403
     assert (await client.get(f"/certificates/{cert.id}")).status_code == 404
-    assert (await client.post("/certificates/new", files=_upload(shared_dir, CER))).status_code == 403
+    assert (await client.post("/certificates/new", files=_upload(test_data, CER))).status_code == 403
     await client.post("/logout")
     root_home = await factory.institution("Root Home")
     await factory.user(root_home, "root", Role.SEB_SERVER_ADMIN)

@@ -136,9 +136,9 @@ async def test_edit_keeps_and_removes_passwords(client, factory: Factory, servic
 
 
 async def test_certificate_choice_and_save_and_activate(client, factory: Factory, services,
-                                                        shared_dir: Path) -> None:
+                                                        test_data: Path) -> None:
     _, _, admin, other = await _setup(client, factory)
-    pfx = (shared_dir / "vectors/seb-win-refactoring/UnitTestCert.pfx").read_bytes()
+    pfx = (test_data / "seb-win-refactoring/UnitTestCert.pfx").read_bytes()
     cert = (await services.certificates.import_file(admin, pfx)).certificate
     foreign = (await services.certificates.import_file(other, pfx)).certificate
     form = await client.get(f"{BASE}/new")

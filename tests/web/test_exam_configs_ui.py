@@ -226,7 +226,7 @@ async def test_publish_undo_history_restore_export_and_config_key(client, factor
     assert config_key(decode_seb((await client.get(f"{url}/export")).content).settings) == shown
 
 
-async def test_copy_and_import(client, factory: Factory, services, shared_dir: Path) -> None:
+async def test_copy_and_import(client, factory: Factory, services, test_data: Path) -> None:
     admin, _ = await _world(client, factory)
     config = await _config(services, admin)
     form = await client.get(f"/exam-configurations/{config.id}/copy")
@@ -237,7 +237,7 @@ async def test_copy_and_import(client, factory: Factory, services, shared_dir: P
     refused = await client.post(f"/exam-configurations/{config.id}/copy", data={"name": "Retake"})
     assert refused.status_code == 422 and "already exists" in refused.text
 
-    data = (shared_dir / "vectors" / "seb-server" / "importTest_123.seb").read_bytes()
+    data = (test_data / "seb-server" / "importTest_123.seb").read_bytes()
     page = await client.get("/exam-configurations/import")
     assert 'enctype="multipart/form-data"' in page.text
     wrong = await client.post("/exam-configurations/import", data={"name": "Imported", "password": "nope",

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sebframe_lms_openedx.plugin
 from sqlalchemy import func, select
 
 from sebframe.core.accounts.actor import Actor
@@ -41,7 +42,7 @@ async def web(lms: Services) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def openedx() -> Any:
-    return pytest.importorskip("sebframe_lms_openedx.plugin")
+    return sebframe_lms_openedx.plugin
 
 
 async def _world(lms: Services) -> tuple[Factory, Institution, Institution]:
@@ -208,7 +209,6 @@ async def test_every_problem_is_shown_at_once(web: httpx.AsyncClient, lms: Servi
 
 
 async def test_missing_moodle_credentials_are_shown_on_the_settings(web: httpx.AsyncClient, lms: Services) -> None:
-    pytest.importorskip("sebframe_lms_moodle.plugin")
     await _world(lms)
     await sign_in(web, "ia")
     response = await web.post(f"{BASE}/new", data={"name": "Moodle", "lms_type": "MOODLE",

@@ -19,13 +19,13 @@ from tests.api.admin.helpers import World, error_of
 
 pytestmark = pytest.mark.anyio
 
-PFX_123 = "vectors/seb-server/testIdentity123.pfx"
-CER = "vectors/seb-server/sebserver-test.cer"
+PFX_123 = "seb-server/testIdentity123.pfx"
+CER = "seb-server/sebserver-test.cer"
 
 
 @cache
 def certificate_der(common_name: str = "api.example.org") -> bytes:
-    """A valid self-signed RSA certificate (for tests that must not depend on ../shared)."""
+    """A valid self-signed RSA certificate, made now (the certificates in tests/data have expired)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
@@ -39,10 +39,10 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-async def test_upload_list_get_delete(world: World, shared_dir: Path) -> None:
+async def test_upload_list_get_delete(world: World, test_data: Path) -> None:
     api = world.api("a-admin")
     created = await api.ok("POST", "/certificates", 201, json={
-        "data": _b64((shared_dir / PFX_123).read_bytes()), "password": "123", "format": "PKCS12"})
+        "data": _b64((test_data / PFX_123).read_bytes()), "password": "123", "format": "PKCS12"})
     assert created["alias"] == "*.2mdn.net" and created["has_private_key"] is True
     assert created["public_key_hash"] == "f45ee30dd1847ae18d679ede46e2e2322248bb21"
     assert created["expired"] is True and "expired" in created["warnings"][0]
@@ -60,9 +60,9 @@ async def test_upload_list_get_delete(world: World, shared_dir: Path) -> None:
     error_of(await api.get(f"/certificates/{fresh['id']}"), 404)
 
 
-async def test_bad_uploads_are_refused_and_store_nothing(world: World, shared_dir: Path) -> None:
+async def test_bad_uploads_are_refused_and_store_nothing(world: World, test_data: Path) -> None:
     api = world.api("a-admin")
-    pfx = _b64((shared_dir / PFX_123).read_bytes())
+    pfx = _b64((test_data / PFX_123).read_bytes())
     wrong = error_of(await api.post("/certificates", json={"data": pfx, "password": "nope"}), 422)
     assert "password is wrong" in wrong["field_errors"]["password"]
     garbage = error_of(await api.post("/certificates", json={"data": _b64(b"garbage" * 20)}), 422)
@@ -78,8 +78,8 @@ async def test_bad_uploads_are_refused_and_store_nothing(world: World, shared_di
     assert unknown["field_errors"] == {"filename": "unknown field"}
     bad_format = error_of(await api.post("/certificates", json={"data": pfx, "format": "DER"}), 422)
     assert "format" in bad_format["field_errors"]
-    await api.ok("POST", "/certificates", 201, json={"data": _b64((shared_dir / CER).read_bytes())})
-    duplicate = error_of(await api.post("/certificates", json={"data": _b64((shared_dir / CER).read_bytes())}), 422)
+    await api.ok("POST", "/certificates", 201, json={"data": _b64((test_data / CER).read_bytes())})
+    duplicate = error_of(await api.post("/certificates", json={"data": _b64((test_data / CER).read_bytes())}), 422)
     assert "exists already" in duplicate["field_errors"]["alias"]
     assert (await api.ok("GET", "/certificates"))["total"] == 1
 

@@ -109,9 +109,9 @@ async def test_undo_history_restore_and_copy(world: World) -> None:
     error_of(await api.get(f"/exam-configurations/{copy['id']}"), 404)
 
 
-async def test_import_raw_seb_body(world: World, shared_dir: Path) -> None:
+async def test_import_raw_seb_body(world: World, test_data: Path) -> None:
     api = world.api("a-examadmin")
-    data = (shared_dir / "vectors" / "seb-server" / "importTest_123.seb").read_bytes()
+    data = (test_data / "seb-server" / "importTest_123.seb").read_bytes()
     headers = {"Content-Type": "application/octet-stream"}
     imported = await api.ok("POST", "/exam-configurations/import?name=Imported&status=READY_TO_USE", 201,
                             content=data, headers={**headers, "X-SEB-Password": "123"})

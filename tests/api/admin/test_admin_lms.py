@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sebframe_lms_openedx.plugin
 from sqlalchemy import delete, select
 
 from sebframe.api.admin.endpoints.lms_setups import LMS_SETUP_QUERY
@@ -50,7 +51,7 @@ async def client(lms: Services) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def openedx() -> Any:
-    return pytest.importorskip("sebframe_lms_openedx.plugin")
+    return sebframe_lms_openedx.plugin
 
 
 def edx_body(fake: FakeOpenEdx, name: str = "Open edX", secret: str | None = None, **extra: Any) -> dict[str, Any]:

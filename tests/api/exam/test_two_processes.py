@@ -1,5 +1,5 @@
-"""Two server processes on one PostgreSQL database: any process serves any request of a SEB client, and an
-instruction issued through one reaches a client pinging the other within two seconds."""
+"""Two server processes on one PostgreSQL or MariaDB database: any process serves any request of a SEB client,
+and an instruction issued through one reaches a client pinging the other within two seconds."""
 
 from __future__ import annotations
 
@@ -23,9 +23,10 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 @pytest.fixture
-def postgresql(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several server processes share a PostgreSQL database (SEBFRAME_TEST_DATABASE_URL)")
+def server_database(database_url: str) -> str:
+    if not database_url.startswith(("postgresql", "mysql")):
+        pytest.skip("PostgreSQL or MariaDB only: several server processes share one of those, SQLite serves one "
+                    "process (.ci/run runs this with SEBFRAME_TEST_DATABASE_URL on both)")
     return database_url
 
 
@@ -36,9 +37,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def two_servers(postgresql: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+def two_servers(server_database: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     env = os.environ | {
-        "SEBFRAME_DATABASE_URL": postgresql, "SEBFRAME_SECRET_KEY": "test-secret-key-0123456789",
+        "SEBFRAME_DATABASE_URL": server_database, "SEBFRAME_SECRET_KEY": "test-secret-key-0123456789",
         "SEBFRAME_DATA_DIR": str(tmp_path / "data"), "SEBFRAME_LOAD_ENTRYPOINT_PLUGINS": "false",
         "SEBFRAME_SESSION_SYNC_INTERVAL_SECONDS": "0.5", "SEBFRAME_EXAM_REFRESH_INTERVAL_SECONDS": "0",
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -67,8 +69,9 @@ async def test_scoping_and_role_rules(world: World) -> None:
 
 async def test_list_filters_and_sorting(world: World) -> None:
     services = world.services
+    imported = {}
     for quiz_id in ("quiz1", "quiz6", "quiz11"):
-        await services.exams.import_exam(world.exam_admin, ExamImport(
+        imported[quiz_id] = await services.exams.import_exam(world.exam_admin, ExamImport(
             lms_setup_id=world.setup.id, quiz_id=quiz_id, supporter_ids=[world.supporter.user_id],
             exam_type="BYOD" if quiz_id == "quiz6" else None))
     actor = world.exam_admin
@@ -77,9 +80,11 @@ async def test_list_filters_and_sorting(world: World) -> None:
     assert await _names(world, actor, name="quiz 6") == ["Demo Quiz 6 (MOCKUP)"]
     assert await _names(world, actor, lms_setup_id=str(world.setup.id)) == [
         "Demo Quiz 1 (MOCKUP)", "Demo Quiz 11 (MOCKUP)", "Demo Quiz 6 (MOCKUP)"]
-    # quiz1 started 2020 and never ends, quiz6 ends 2028: all still open in 2027; quiz6 not in 2029.
-    assert len(await _names(world, actor, start_from="2027-01-01")) == 3
-    assert await _names(world, actor, start_from="2029-01-01T00:00:00+00:00") == [
+    # quiz1 started 2020 and never ends, quiz6 ends a year or more from now: all open until then, not after.
+    quiz6_end = imported["quiz6"].end_time
+    assert quiz6_end is not None
+    assert len(await _names(world, actor, start_from=(quiz6_end - timedelta(days=1)).isoformat())) == 3
+    assert await _names(world, actor, start_from=(quiz6_end + timedelta(days=1)).isoformat()) == [
         "Demo Quiz 1 (MOCKUP)", "Demo Quiz 11 (MOCKUP)"]
     page = await services.exams.list(actor, ListParams(sort="start_time", descending=True))
     assert [exam.external_id for exam in page.items] == ["quiz11", "quiz1", "quiz6"]

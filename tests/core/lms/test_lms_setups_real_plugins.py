@@ -11,6 +11,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import sebframe_lms_moodle.plugin
+import sebframe_lms_openedx.plugin
 
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import Role
@@ -35,12 +37,12 @@ LOOKUP_TIMEOUT = 0.5
 
 @pytest.fixture
 def openedx() -> ModuleType:
-    return pytest.importorskip("sebframe_lms_openedx.plugin")
+    return sebframe_lms_openedx.plugin
 
 
 @pytest.fixture
 def moodle() -> ModuleType:
-    return pytest.importorskip("sebframe_lms_moodle.plugin")
+    return sebframe_lms_moodle.plugin
 
 
 @pytest.fixture

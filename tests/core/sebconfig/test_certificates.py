@@ -23,13 +23,13 @@ from tests.conftest import Factory
 
 pytestmark = pytest.mark.anyio
 
-CER = "vectors/seb-server/sebserver-test.cer"
-PFX_123 = "vectors/seb-server/testIdentity123.pfx"
-PFX_EMPTY = "vectors/seb-win-refactoring/UnitTestCert.pfx"
+CER = "seb-server/sebserver-test.cer"
+PFX_123 = "seb-server/testIdentity123.pfx"
+PFX_EMPTY = "seb-win-refactoring/UnitTestCert.pfx"
 
 
-def _read(shared_dir: Path, name: str) -> bytes:
-    return (shared_dir / name).read_bytes()
+def _read(test_data: Path, name: str) -> bytes:
+    return (test_data / name).read_bytes()
 
 
 async def _world(factory: Factory):  # type: ignore[no-untyped-def]
@@ -44,9 +44,9 @@ async def _count(services) -> int:  # type: ignore[no-untyped-def]
         return (await session.execute(select(func.count()).select_from(Certificate))).scalar_one()
 
 
-async def test_import_pem_certificate_with_expiry_warning(services, factory: Factory, shared_dir: Path) -> None:
+async def test_import_pem_certificate_with_expiry_warning(services, factory: Factory, test_data: Path) -> None:
     _, _, admin, _ = await _world(factory)
-    result = await services.certificates.import_file(admin, _read(shared_dir, CER), kind="pem")
+    result = await services.certificates.import_file(admin, _read(test_data, CER), kind="pem")
     cert = result.certificate
     assert cert.alias == "test.anhefti.sebserver"  # default alias: the subject's CN
     assert cert.subject == "CN=test.anhefti.sebserver" and cert.issuer == "CN=test.anhefti.sebserver"
@@ -56,25 +56,25 @@ async def test_import_pem_certificate_with_expiry_warning(services, factory: Fac
     assert len(result.warnings) == 1 and "expired on 2022-05-06" in result.warnings[0]
     loaded = await services.certificates.identity(admin, cert.id)
     assert loaded.private_key is None and loaded.identity is None
-    assert loaded.certificate == load_certificate(_read(shared_dir, CER))
+    assert loaded.certificate == load_certificate(_read(test_data, CER))
 
 
-async def test_import_der_and_unknown_extension(services, factory: Factory, shared_dir: Path) -> None:
+async def test_import_der_and_unknown_extension(services, factory: Factory, test_data: Path) -> None:
     _, _, admin, _ = await _world(factory)
-    der = load_certificate(_read(shared_dir, CER)).public_bytes(Encoding.DER)
+    der = load_certificate(_read(test_data, CER)).public_bytes(Encoding.DER)
     result = await services.certificates.import_file(admin, der, kind=kind_of_filename("x.cer"), alias="der")
     assert result.certificate.public_key_hash == "3799dc54415d4587d74d390173eb19c0782fcb7e"
-    sniffed = await services.certificates.import_file(admin, _read(shared_dir, PFX_EMPTY), kind=None)
+    sniffed = await services.certificates.import_file(admin, _read(test_data, PFX_EMPTY), kind=None)
     assert sniffed.certificate.alias == "Unit Test Certificate" and sniffed.warnings == []
 
 
-async def test_import_pkcs12_identities(services, factory: Factory, shared_dir: Path) -> None:
+async def test_import_pkcs12_identities(services, factory: Factory, test_data: Path) -> None:
     _, _, admin, _ = await _world(factory)
     with_password = await services.certificates.import_file(
-        admin, _read(shared_dir, PFX_123), password="123", kind="pkcs12", alias="  Fiddler  ")
+        admin, _read(test_data, PFX_123), password="123", kind="pkcs12", alias="  Fiddler  ")
     assert with_password.certificate.alias == "Fiddler"
     assert with_password.certificate.public_key_hash == "f45ee30dd1847ae18d679ede46e2e2322248bb21"
-    empty = await services.certificates.import_file(admin, _read(shared_dir, PFX_EMPTY), kind="pkcs12")
+    empty = await services.certificates.import_file(admin, _read(test_data, PFX_EMPTY), kind="pkcs12")
     assert empty.certificate.public_key_hash == "9a6ff964feef5924c2d8027b384b1519395c53ba"
     assert empty.certificate.serial_number.startswith("-")  # negative serial of the test certificate
     loaded = await services.certificates.identity(admin, empty.certificate.id)
@@ -82,9 +82,9 @@ async def test_import_pkcs12_identities(services, factory: Factory, shared_dir: 
     assert loaded.identity.public_key_hash.hex() == "9a6ff964feef5924c2d8027b384b1519395c53ba"
 
 
-async def test_secrets_are_encrypted_at_rest(services, factory: Factory, shared_dir: Path) -> None:
+async def test_secrets_are_encrypted_at_rest(services, factory: Factory, test_data: Path) -> None:
     _, _, admin, _ = await _world(factory)
-    data = _read(shared_dir, PFX_EMPTY)
+    data = _read(test_data, PFX_EMPTY)
     result = await services.certificates.import_file(admin, data, kind="pkcs12")
     loaded = await services.certificates.identity(admin, result.certificate.id)
     der = loaded.certificate.public_bytes(Encoding.DER)
@@ -103,10 +103,10 @@ async def test_secrets_are_encrypted_at_rest(services, factory: Factory, shared_
     (None, None, "pem", "file", "neither an X.509 certificate"),
     (None, None, None, "file", "neither an X.509 certificate"),
 ])
-async def test_bad_files_store_nothing(services, factory: Factory, shared_dir: Path, name, password, kind,
+async def test_bad_files_store_nothing(services, factory: Factory, test_data: Path, name, password, kind,
                                        field, text) -> None:
     _, _, admin, _ = await _world(factory)
-    data = _read(shared_dir, name) if name else b"this is not a certificate at all\n" * 20
+    data = _read(test_data, name) if name else b"this is not a certificate at all\n" * 20
     with pytest.raises(ValidationFailed) as caught:
         await services.certificates.import_file(admin, data, password=password, kind=kind)
     assert text in caught.value.field_errors[field]
@@ -131,9 +131,9 @@ def test_parse_refuses_non_rsa_and_pem_garbage() -> None:
     assert "neither an X.509 certificate" in caught.value.field_errors["file"]
 
 
-async def test_alias_unique_per_institution(services, factory: Factory, shared_dir: Path) -> None:
+async def test_alias_unique_per_institution(services, factory: Factory, test_data: Path) -> None:
     _, _, admin, other = await _world(factory)
-    data = _read(shared_dir, CER)
+    data = _read(test_data, CER)
     await services.certificates.import_file(admin, data)
     with pytest.raises(ValidationFailed) as derived:
         await services.certificates.import_file(admin, data)
@@ -146,11 +146,11 @@ async def test_alias_unique_per_institution(services, factory: Factory, shared_d
     assert await _count(services) == 3
 
 
-async def test_list_filters_and_tenant_isolation(services, factory: Factory, shared_dir: Path) -> None:
+async def test_list_filters_and_tenant_isolation(services, factory: Factory, test_data: Path) -> None:
     a, b, admin, other = await _world(factory)
-    await services.certificates.import_file(admin, _read(shared_dir, CER), alias="Server cert")
-    await services.certificates.import_file(admin, _read(shared_dir, PFX_EMPTY))
-    foreign = (await services.certificates.import_file(other, _read(shared_dir, PFX_123), password="123")).certificate
+    await services.certificates.import_file(admin, _read(test_data, CER), alias="Server cert")
+    await services.certificates.import_file(admin, _read(test_data, PFX_EMPTY))
+    foreign = (await services.certificates.import_file(other, _read(test_data, PFX_123), password="123")).certificate
     page = await services.certificates.list(admin, ListParams(sort="alias"))
     assert [c.alias for c in page.items] == ["Server cert", "Unit Test Certificate"]
     assert [c.alias for c in (await services.certificates.list(admin, ListParams(filters={"subject": "unit"}))).items] \
@@ -173,27 +173,27 @@ async def test_list_filters_and_tenant_isolation(services, factory: Factory, sha
         await services.certificates.identity(root, foreign.id)
 
 
-async def test_roles(services, factory: Factory, shared_dir: Path) -> None:
+async def test_roles(services, factory: Factory, test_data: Path) -> None:
     a, _, admin, _ = await _world(factory)
-    cert = (await services.certificates.import_file(admin, _read(shared_dir, CER))).certificate
+    cert = (await services.certificates.import_file(admin, _read(test_data, CER))).certificate
     exam_admin = await factory.actor(a, "exam-admin", Role.EXAM_ADMIN)
-    await services.certificates.import_file(exam_admin, _read(shared_dir, PFX_EMPTY))
+    await services.certificates.import_file(exam_admin, _read(test_data, PFX_EMPTY))
     supporter = await factory.actor(a, "supporter", Role.EXAM_SUPPORTER)
     with pytest.raises(PermissionDenied):
         await services.certificates.list(supporter, ListParams())
     with pytest.raises(NotFound):
         await services.certificates.get(supporter, cert.id)
     with pytest.raises(PermissionDenied):
-        await services.certificates.import_file(supporter, _read(shared_dir, CER), alias="x")
+        await services.certificates.import_file(supporter, _read(test_data, CER), alias="x")
     root = await factory.actor(a, "root", Role.SEB_SERVER_ADMIN)
     with pytest.raises(PermissionDenied):
-        await services.certificates.import_file(root, _read(shared_dir, CER), alias="x")
+        await services.certificates.import_file(root, _read(test_data, CER), alias="x")
     assert await _count(services) == 2
 
 
-async def test_delete_refused_while_used_and_logged(services, factory: Factory, shared_dir: Path) -> None:
+async def test_delete_refused_while_used_and_logged(services, factory: Factory, test_data: Path) -> None:
     _, _, admin, _ = await _world(factory)
-    cert = (await services.certificates.import_file(admin, _read(shared_dir, CER))).certificate
+    cert = (await services.certificates.import_file(admin, _read(test_data, CER))).certificate
     await services.connection_configs.create(admin, ConnectionConfigInput(name="Exams 2026", certificate_id=cert.id))
     await services.connection_configs.create(admin, ConnectionConfigInput(name="Autumn", certificate_id=cert.id))
     assert [name for _, name in await services.certificates.usage(admin, cert.id)] == ["Autumn", "Exams 2026"]

@@ -24,8 +24,8 @@ from tests.conftest import Factory
 pytestmark = pytest.mark.anyio
 
 SERVER = "https://seb.example.org"
-PFX_123 = "vectors/seb-server/testIdentity123.pfx"
-PFX_EMPTY = "vectors/seb-win-refactoring/UnitTestCert.pfx"
+PFX_123 = "seb-server/testIdentity123.pfx"
+PFX_EMPTY = "seb-win-refactoring/UnitTestCert.pfx"
 
 
 async def _world(factory: Factory):  # type: ignore[no-untyped-def]
@@ -112,10 +112,10 @@ async def test_password_export_pswd_and_pwcc_with_fallback(services, factory: Fa
 
 
 @pytest.mark.parametrize(("asymmetric", "layer"), [(False, "phsk"), (True, "pkhs")])
-async def test_certificate_export(services, factory: Factory, shared_dir: Path, asymmetric: bool,
+async def test_certificate_export(services, factory: Factory, test_data: Path, asymmetric: bool,
                                   layer: str) -> None:
     _, _, admin, _ = await _world(factory)
-    pfx = (shared_dir / PFX_123).read_bytes()
+    pfx = (test_data / PFX_123).read_bytes()
     cert = (await services.certificates.import_file(admin, pfx, password="123")).certificate
     config = await services.connection_configs.create(admin, ConnectionConfigInput(
         name="Cert", certificate_id=cert.id, asymmetric_only=asymmetric), activate=True)
@@ -213,9 +213,9 @@ async def test_update_keeps_unset_fields_and_fallback_rules(services, factory: F
     assert removed.encryption_password_encrypted is None
 
 
-async def test_certificate_must_belong_to_institution(services, factory: Factory, shared_dir: Path) -> None:
+async def test_certificate_must_belong_to_institution(services, factory: Factory, test_data: Path) -> None:
     _, _, admin, other = await _world(factory)
-    foreign = (await services.certificates.import_file(other, (shared_dir / PFX_EMPTY).read_bytes())).certificate
+    foreign = (await services.certificates.import_file(other, (test_data / PFX_EMPTY).read_bytes())).certificate
     with pytest.raises(ValidationFailed) as caught:
         await services.connection_configs.create(admin, ConnectionConfigInput(name="Foreign cert",
                                                                               certificate_id=foreign.id))

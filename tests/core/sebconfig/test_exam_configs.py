@@ -234,15 +234,14 @@ async def test_copy_with_and_without_history(service, people) -> None:
         await service.revisions.copy(admin, config.id, "copy")  # names are unique, case-insensitively
 
 
-async def test_import_seb_server_and_moodle_vectors(service, services, people, shared_dir: Path) -> None:
+async def test_import_seb_server_and_moodle_vectors(service, services, people, test_data: Path) -> None:
     admin = people["admin"]
-    vectors = shared_dir / "vectors"
-    data = (vectors / "seb-server" / "importTest_123.seb").read_bytes()
+    data = (test_data / "seb-server" / "importTest_123.seb").read_bytes()
     config, warnings = await service.files.import_seb(admin, data, password="123", name="Imported")
     assert warnings and all(isinstance(w, str) for w in warnings)
     values = (await service.working_copy.get(admin, config.id)).values
     assert values["URLFilterRules"][0]["expression"] == "jrtjrtzj"
-    plain, _ = await service.files.import_seb(admin, (vectors / "seb-server" / "importTest.seb").read_bytes(),
+    plain, _ = await service.files.import_seb(admin, (test_data / "seb-server" / "importTest.seb").read_bytes(),
                                         name="Imported plain")
     assert (await service.working_copy.get(admin, plain.id)).values["URLFilterEnable"] == "true"
     # The imported settings are version 0: exported and keyed as imported.
@@ -250,7 +249,7 @@ async def test_import_seb_server_and_moodle_vectors(service, services, people, s
     assert config_key(settings) == await service.files.config_key(admin, config.id)
     assert (await _activities(services, config.id))[0].activity == Activity.IMPORT
 
-    moodle = vectors / "moodle-quizaccess_seb"
+    moodle = test_data / "moodle-quizaccess_seb"
     for index, (name, password) in enumerate([
         ("unencrypted.seb", None), ("encrypted.seb", "test"), ("unencrypted_mac_001.seb", None),
         ("unencrypted_win_223.seb", None), ("simpleunencrypted.seb", None),
@@ -264,10 +263,10 @@ async def test_import_seb_server_and_moodle_vectors(service, services, people, s
     assert await service.files.config_key(admin, plain.id) == await service.files.config_key(admin, encrypted.id)
 
 
-async def test_malformed_imports_create_nothing(service, services, people, shared_dir: Path) -> None:
+async def test_malformed_imports_create_nothing(service, services, people, test_data: Path) -> None:
     admin = people["admin"]
-    good = (shared_dir / "vectors" / "seb-server" / "importTest_123.seb").read_bytes()
-    plain_xml = (shared_dir / "vectors" / "seb-server" / "importTest.seb").read_bytes()
+    good = (test_data / "seb-server" / "importTest_123.seb").read_bytes()
+    plain_xml = (test_data / "seb-server" / "importTest.seb").read_bytes()
     cases = [
         (good[: len(good) // 2], None, "file", None),  # truncated gzip
         (good, "wrong", "password", None),
@@ -290,7 +289,7 @@ async def test_malformed_imports_create_nothing(service, services, people, share
     assert await _count(services, ExamConfigurationRevision) == 0
 
 
-async def test_passwords_are_encrypted_at_rest(service, services, people, shared_dir: Path) -> None:
+async def test_passwords_are_encrypted_at_rest(service, services, people, test_data: Path) -> None:
     admin = people["admin"]
     config = await service.create(admin, _new())
     await service.working_copy.set_values(admin, config.id, {"hashedQuitPassword": "quit-secret-1",

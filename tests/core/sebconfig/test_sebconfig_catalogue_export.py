@@ -284,8 +284,8 @@ def test_array_of_string_converter_vectors() -> None:
 # -------------------------------------------------------------------------------------- import
 
 
-def test_import_seb_servers_own_test_file(vectors) -> None:
-    values, warnings = import_exam_config((vectors / "seb-server" / "importTest.seb").read_bytes())
+def test_import_seb_servers_own_test_file(test_data) -> None:
+    values, warnings = import_exam_config((test_data / "seb-server" / "importTest.seb").read_bytes())
     # SEB Server's UseCasesIntegrationTest assertions
     assert values["URLFilterEnable"] == "true"
     assert values["URLFilterRules"][0]["expression"] == "jrtjrtzj"
@@ -307,8 +307,8 @@ def test_import_seb_servers_own_test_file(vectors) -> None:
     assert from_plist_dict(to_plist_dict(values)) == (values, [])
 
 
-def test_import_password_protected_test_file(vectors) -> None:
-    data = (vectors / "seb-server" / "importTest_123.seb").read_bytes()
+def test_import_password_protected_test_file(test_data) -> None:
+    data = (test_data / "seb-server" / "importTest_123.seb").read_bytes()
     values, _warnings = import_exam_config(data, password="123")
     assert values["URLFilterRules"][0]["expression"] == "jrtjrtzj"
     with pytest.raises(WrongPasswordError):

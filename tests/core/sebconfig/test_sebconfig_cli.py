@@ -14,17 +14,17 @@ from sebframe.core.sebconfig.cli import seb_cli
 MAC_KEY = "4fa9af8ec8759eb7c680752ef4ee5eaf1a860628608fccae2715d519849f9292"
 
 
-def test_decrypt_prints_xml(vectors: Path) -> None:
+def test_decrypt_prints_xml(test_data: Path) -> None:
     result = CliRunner().invoke(
-        seb_cli, ["decrypt", str(vectors / "seb-server" / "importTest_123.seb"), "-p", "123"]
+        seb_cli, ["decrypt", str(test_data / "seb-server" / "importTest_123.seb"), "-p", "123"]
     )
     assert result.exit_code == 0, result.output
     assert "<plist" in result.output
     assert parse_plist(result.stdout_bytes)
 
 
-def test_decrypt_errors_exit_1(vectors: Path) -> None:
-    file = str(vectors / "seb-server" / "importTest_123.seb")
+def test_decrypt_errors_exit_1(test_data: Path) -> None:
+    file = str(test_data / "seb-server" / "importTest_123.seb")
     result = CliRunner().invoke(seb_cli, ["decrypt", file])
     assert result.exit_code == 1
     assert "password protected" in result.output
@@ -34,16 +34,16 @@ def test_decrypt_errors_exit_1(vectors: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_config_key(vectors: Path) -> None:
+def test_config_key(test_data: Path) -> None:
     result = CliRunner().invoke(
-        seb_cli, ["config-key", str(vectors / "moodle-quizaccess_seb" / "unencrypted_mac_001.seb")]
+        seb_cli, ["config-key", str(test_data / "moodle-quizaccess_seb" / "unencrypted_mac_001.seb")]
     )
     assert result.exit_code == 0
     assert result.output.strip() == MAC_KEY
 
 
-def test_encrypt_then_decrypt_and_key(vectors: Path, tmp_path: Path) -> None:
-    source = vectors / "moodle-quizaccess_seb" / "unencrypted_mac_001.seb"
+def test_encrypt_then_decrypt_and_key(test_data: Path, tmp_path: Path) -> None:
+    source = test_data / "moodle-quizaccess_seb" / "unencrypted_mac_001.seb"
     out = tmp_path / "out.seb"
     runner = CliRunner()
     result = runner.invoke(seb_cli, ["encrypt", str(source), "--out", str(out), "--password", "pw"])
@@ -58,18 +58,18 @@ def test_encrypt_then_decrypt_and_key(vectors: Path, tmp_path: Path) -> None:
     assert decode_seb(out.read_bytes(), password="pw").layers[1] == "pwcc"
 
 
-def test_certificate_encryption(vectors: Path, tmp_path: Path) -> None:
-    source = vectors / "seb-win-refactoring" / "XmlTestSettings.xml"
+def test_certificate_encryption(test_data: Path, tmp_path: Path) -> None:
+    source = test_data / "seb-win-refactoring" / "XmlTestSettings.xml"
     out = tmp_path / "cert.seb"
     runner = CliRunner()
-    cert = vectors / "seb-server" / "sebserver-test.cer"
+    cert = test_data / "seb-server" / "sebserver-test.cer"
     result = runner.invoke(seb_cli, ["encrypt", str(source), "-o", str(out), "--certificate", str(cert)])
     assert result.exit_code == 0, result.output
     result = runner.invoke(seb_cli, ["decrypt", str(out)])
     assert result.exit_code == 1 and "3799dc54415d4587d74d390173eb19c0782fcb7e" in result.output
 
     out2 = tmp_path / "cert2.seb"
-    pfx = vectors / "seb-server" / "testIdentity123.pfx"
+    pfx = test_data / "seb-server" / "testIdentity123.pfx"
     ident_cert = tmp_path / "identity.pem"
     identity = load_identity(pfx.read_bytes(), "123")
     assert identity.certificate is not None

@@ -10,7 +10,6 @@ from datetime import UTC
 from functools import cache
 from pathlib import Path
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,25 +28,23 @@ from sebframe.core.sebconfig import (
     rncryptor,
     serialize_plist,
 )
+from tests.conftest import TEST_DATA
 
-VECTORS = Path(__file__).resolve().parents[3].parent / "shared" / "vectors"
 SETTINGS = {"startURL": "https://example.org/exam", "sebConfigPurpose": 0, "allowQuit": True, "n": 3}
 
 
 @cache
 def _identity(name: str) -> Identity:
-    if not VECTORS.is_dir():
-        pytest.skip("test vectors not found")
     if name == "srv":
-        return load_identity((VECTORS / "seb-server" / "testIdentity123.pfx").read_bytes(), "123")
-    return load_identity((VECTORS / "seb-win-refactoring" / "UnitTestCert.pfx").read_bytes(), "")
+        return load_identity((TEST_DATA / "seb-server" / "testIdentity123.pfx").read_bytes(), "123")
+    return load_identity((TEST_DATA / "seb-win-refactoring" / "UnitTestCert.pfx").read_bytes(), "")
 
 
 # -------------------------------------------------------------------------------- vectors
 
 
-def test_import_test_123(vectors: Path) -> None:
-    seb = decode_seb((vectors / "seb-server" / "importTest_123.seb").read_bytes(), password="123")
+def test_import_test_123(test_data: Path) -> None:
+    seb = decode_seb((test_data / "seb-server" / "importTest_123.seb").read_bytes(), password="123")
     assert seb.layers == ("gzip", "pswd", "gzip", "xml")
     assert seb.rncryptor_version == 2
     assert seb.password_protected and seb.encrypted and not seb.certificate_encrypted
@@ -56,9 +53,9 @@ def test_import_test_123(vectors: Path) -> None:
     assert seb.settings
 
 
-def test_moodle_encrypted_equals_unencrypted(vectors: Path) -> None:
-    enc = decode_seb((vectors / "moodle-quizaccess_seb" / "encrypted.seb").read_bytes(), password="test")
-    plain = decode_seb((vectors / "moodle-quizaccess_seb" / "unencrypted.seb").read_bytes())
+def test_moodle_encrypted_equals_unencrypted(test_data: Path) -> None:
+    enc = decode_seb((test_data / "moodle-quizaccess_seb" / "encrypted.seb").read_bytes(), password="test")
+    plain = decode_seb((test_data / "moodle-quizaccess_seb" / "unencrypted.seb").read_bytes())
     assert enc.layers == ("gzip", "pswd", "gzip", "xml") and enc.rncryptor_version == 2
     assert plain.layers == ("xml",) and not plain.encrypted and plain.purpose is None
     assert enc.settings == plain.settings
@@ -142,10 +139,10 @@ def test_exam_config_download_form() -> None:
 # ---------------------------------------------------------------------------- certificates
 
 
-def test_identity_hashes(vectors: Path) -> None:
+def test_identity_hashes(test_data: Path) -> None:
     assert _identity("win").public_key_hash.hex() == "9a6ff964feef5924c2d8027b384b1519395c53ba"
     assert _identity("srv").public_key_hash.hex() == "f45ee30dd1847ae18d679ede46e2e2322248bb21"
-    cert = load_certificate((vectors / "seb-server" / "sebserver-test.cer").read_bytes())
+    cert = load_certificate((test_data / "seb-server" / "sebserver-test.cer").read_bytes())
     assert public_key_hash(cert).hex() == "3799dc54415d4587d74d390173eb19c0782fcb7e"
     assert "Unit Test Certificate" in _identity("win").name
 
@@ -224,6 +221,6 @@ def test_round_trip_certificate(
     assert seb.layers[1] == ("pkhs" if asymmetric_only else "phsk")
 
 
-def test_parse_of_decoded_xml_matches_settings(vectors: Path) -> None:
-    seb = decode_seb((vectors / "seb-server" / "importTest_123.seb").read_bytes(), password="123")
+def test_parse_of_decoded_xml_matches_settings(test_data: Path) -> None:
+    seb = decode_seb((test_data / "seb-server" / "importTest_123.seb").read_bytes(), password="123")
     assert parse_plist(seb.xml) == seb.settings

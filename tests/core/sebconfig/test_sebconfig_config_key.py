@@ -1,4 +1,4 @@
-"""Config Key: every expected key and SEB-JSON text from the vectors, plus invariants."""
+"""Config Key: every expected key and SEB-JSON text from the test_data, plus invariants."""
 
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ MDL = "moodle-quizaccess_seb"
         (3, "ab426e25b795c917f1fb40f7ef8e5757ef97d7c7ad6792e655c4421d47329d7a"),
     ],
 )
-def test_win_test_dictionaries(vectors: Path, n: int, expected: str) -> None:
+def test_win_test_dictionaries(test_data: Path, n: int, expected: str) -> None:
     # DataProcessorTests.MustCalculateCorrectConfigurationKey, via the derived plist/JSON files
-    settings_ = parse_plist((vectors / "derived" / f"TestDictionary{n}.plist").read_bytes())
-    expected_json = (vectors / "derived" / f"TestDictionary{n}.seb-json.txt").read_text(encoding="utf-8")
+    settings_ = parse_plist((test_data / "derived" / f"TestDictionary{n}.plist").read_bytes())
+    expected_json = (test_data / "derived" / f"TestDictionary{n}.seb-json.txt").read_text(encoding="utf-8")
     assert seb_json(settings_) == expected_json
     assert hashlib.sha256(expected_json.encode("utf-8")).hexdigest() == expected
     assert config_key(settings_) == expected
@@ -68,10 +68,10 @@ def test_win_test_dictionaries(vectors: Path, n: int, expected: str) -> None:
         ),
     ],
 )
-def test_seb_files(vectors: Path, file: str, json_file: str | None, expected: str) -> None:
-    seb = decode_seb((vectors / file).read_bytes())
+def test_seb_files(test_data: Path, file: str, json_file: str | None, expected: str) -> None:
+    seb = decode_seb((test_data / file).read_bytes())
     if json_file is not None:
-        assert seb_json(seb.settings) == (vectors / json_file).read_text(encoding="utf-8")  # byte-exact
+        assert seb_json(seb.settings) == (test_data / json_file).read_text(encoding="utf-8")  # byte-exact
     assert seb.config_key() == expected
 
 
@@ -86,13 +86,13 @@ def test_seb_files(vectors: Path, file: str, json_file: str | None, expected: st
         (f"{MDL}/encrypted.seb", "test", "7984a9902c95098e0d992fd1e5f2ce4a6cf40a613d61dfd805f43100ce2ec14d"),
     ],
 )
-def test_encrypted_seb_files(vectors: Path, file: str, password: str, expected: str) -> None:
-    assert decode_seb((vectors / file).read_bytes(), password=password).config_key() == expected
+def test_encrypted_seb_files(test_data: Path, file: str, password: str, expected: str) -> None:
+    assert decode_seb((test_data / file).read_bytes(), password=password).config_key() == expected
 
 
-def test_moodle_style_divergences_are_only_moodle_artefacts(vectors: Path) -> None:
+def test_moodle_style_divergences_are_only_moodle_artefacts(test_data: Path) -> None:
     # Moodle quotes dates as date('c'); with that one change the WIN JSON gives Moodle's key.
-    win_json = (vectors / "derived" / "simpleunencrypted.win-seb-json.txt").read_text(encoding="utf-8")
+    win_json = (test_data / "derived" / "simpleunencrypted.win-seb-json.txt").read_text(encoding="utf-8")
     moodle_json = win_json.replace("1940-10-09T22:13:56.0000000Z", '"1940-10-09T22:13:56+00:00"')
     assert hashlib.sha256(moodle_json.encode()).hexdigest() == (
         "f75decc72c75aa76007b19d0ce485f447f04f48a9f1c83db0558dead68aa5cab"
@@ -105,9 +105,9 @@ def test_moodle_style_divergences_are_only_moodle_artefacts(vectors: Path) -> No
     assert config_key({}) == "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 
 
-def test_disputed_moodle_core_key_is_not_reproduced(vectors: Path) -> None:
+def test_disputed_moodle_core_key_is_not_reproduced(test_data: Path) -> None:
     # moodle/moodle (MOODLE_405_STABLE) asserts 2534e4e9... for this file; nobody reproduces it.
-    seb = decode_seb((vectors / MDL / "unencrypted_win_223.seb").read_bytes())
+    seb = decode_seb((test_data / MDL / "unencrypted_win_223.seb").read_bytes())
     assert seb.config_key() != "2534e4e9f3188f9f9133bf7cf7b4c5d898292bbd7e8d0230f39d1176636a1431"
 
 

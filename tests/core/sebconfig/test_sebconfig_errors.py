@@ -60,8 +60,8 @@ def test_empty_file() -> None:
     assert "empty" in _expect(CorruptFileError, b"")
 
 
-def test_truncated_gzip(vectors: Path) -> None:
-    data = (vectors / ENCRYPTED).read_bytes()
+def test_truncated_gzip(test_data: Path) -> None:
+    data = (test_data / ENCRYPTED).read_bytes()
     assert "truncated" in _expect(CompressionError, data[: len(data) // 2], password="test")
 
 
@@ -77,15 +77,15 @@ def test_unknown_prefix() -> None:
     _expect(UnsupportedFormatError, b"\x00\x01\x02\x03")
 
 
-def test_bad_hmac(vectors: Path) -> None:
-    inner = bytearray(gzip.decompress((vectors / ENCRYPTED).read_bytes()))
+def test_bad_hmac(test_data: Path) -> None:
+    inner = bytearray(gzip.decompress((test_data / ENCRYPTED).read_bytes()))
     inner[-1] ^= 0x01  # last HMAC byte
     message = _expect(WrongPasswordError, gzip.compress(bytes(inner)), password="test")
     assert "damaged" in message
 
 
-def test_wrong_and_missing_password(vectors: Path) -> None:
-    data = (vectors / ENCRYPTED).read_bytes()
+def test_wrong_and_missing_password(test_data: Path) -> None:
+    data = (test_data / ENCRYPTED).read_bytes()
     assert "password" in _expect(WrongPasswordError, data, password="nope")
     assert "password" in _expect(PasswordRequiredError, data)
     _expect(PasswordRequiredError, data, password="")
@@ -120,8 +120,8 @@ def test_size_limits() -> None:
     assert "layers" in _expect(CorruptFileError, deep)
 
 
-def test_certificate_errors(vectors: Path) -> None:
-    pfx = (vectors / "seb-server" / "testIdentity123.pfx").read_bytes()
+def test_certificate_errors(test_data: Path) -> None:
+    pfx = (test_data / "seb-server" / "testIdentity123.pfx").read_bytes()
     with pytest.raises(IdentityPasswordError, match="password"):
         load_identity(pfx, "wrong")
     with pytest.raises(IdentityPasswordError):
@@ -129,7 +129,7 @@ def test_certificate_errors(vectors: Path) -> None:
     with pytest.raises(CertificateError, match="X.509"):
         load_certificate(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
     ident = load_identity(pfx, "123")
-    other = load_identity((vectors / "seb-win-refactoring" / "UnitTestCert.pfx").read_bytes(), None)
+    other = load_identity((test_data / "seb-win-refactoring" / "UnitTestCert.pfx").read_bytes(), None)
     data = encode_seb({"a": 1}, certificate=ident.certificate)
     assert ident.public_key_hash.hex() in _expect(IdentityRequiredError, data)
     _expect(IdentityRequiredError, data, identities=[other])
@@ -139,9 +139,9 @@ def test_certificate_errors(vectors: Path) -> None:
     _expect(IntegrityError, bytes(raw), identities=[ident])
 
 
-def test_pkhs_wrong_key_and_size(vectors: Path) -> None:
-    win = load_identity((vectors / "seb-win-refactoring" / "UnitTestCert.pfx").read_bytes(), "")
-    srv = load_identity((vectors / "seb-server" / "testIdentity123.pfx").read_bytes(), "123")
+def test_pkhs_wrong_key_and_size(test_data: Path) -> None:
+    win = load_identity((test_data / "seb-win-refactoring" / "UnitTestCert.pfx").read_bytes(), "")
+    srv = load_identity((test_data / "seb-server" / "testIdentity123.pfx").read_bytes(), "123")
     raw = gzip.decompress(encode_seb({"a": 1}, certificate=srv.certificate, asymmetric_only=True))
     # claims to be for "win" but was encrypted for "srv"
     forged = b"pkhs" + win.public_key_hash + raw[24:]

@@ -1,4 +1,4 @@
-"""XML plist reader/writer: upstream vectors, tolerance, layout and hypothesis round trips."""
+"""XML plist reader/writer: upstream test_data, tolerance, layout and hypothesis round trips."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from sebframe.core.sebconfig.plist import (
 # ------------------------------------------------------------------------------- vectors
 
 
-def test_win_xml_test_data(vectors: Path) -> None:
+def test_win_xml_test_data(test_data: Path) -> None:
     # SEB for Windows XmlParserTests.MustCorrectlyParseXml
-    data = parse_plist((vectors / "seb-win-refactoring" / "XmlTestData.xml").read_bytes())
+    data = parse_plist((test_data / "seb-win-refactoring" / "XmlTestData.xml").read_bytes())
     assert data["someString"] == "test123"
     assert data["someInteger"] == 9876
     assert data["someData"] == base64.b64decode("/5vlF76sb+5vgkhjiNTOn7l1SN3Ho2UAMJD3TtLo49M=")
@@ -40,9 +40,9 @@ def test_win_xml_test_data(vectors: Path) -> None:
     ]
 
 
-def test_win_xml_test_settings(vectors: Path) -> None:
+def test_win_xml_test_settings(test_data: Path) -> None:
     # SEB for Windows XmlParserTests.MustCorrectlyParseTestSettings
-    data = parse_plist((vectors / "seb-win-refactoring" / "XmlTestSettings.xml").read_bytes())
+    data = parse_plist((test_data / "seb-win-refactoring" / "XmlTestSettings.xml").read_bytes())
     # upstream asserts Keys.Browser.AllowConfigurationDownloads, whose raw key is this one
     assert data["downloadAndOpenSebConfig"] is True
     assert data["sebConfigPurpose"] == 0
@@ -52,9 +52,9 @@ def test_win_xml_test_settings(vectors: Path) -> None:
     assert data["startResource"] == ""  # <string /> maps to ""
 
 
-def test_seb_server_import_test(vectors: Path) -> None:
+def test_seb_server_import_test(test_data: Path) -> None:
     # SEB Server UseCasesIntegrationTest import assertions
-    data = parse_plist((vectors / "seb-server" / "importTest.seb").read_bytes())
+    data = parse_plist((test_data / "seb-server" / "importTest.seb").read_bytes())
     assert data["URLFilterEnable"] is True
     assert data["URLFilterRules"][0]["expression"] == "jrtjrtzj"
 

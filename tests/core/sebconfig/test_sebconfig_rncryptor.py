@@ -40,15 +40,15 @@ def _hex(text: str) -> bytes:
     return bytes.fromhex("".join(text.split()))
 
 
-def _vector_file(vectors: Path, version: str, kind: str) -> list[dict[str, str]]:
-    records = _records(vectors / "rncryptor-spec" / "vectors" / version / kind)
+def _vector_file(test_data: Path, version: str, kind: str) -> list[dict[str, str]]:
+    records = _records(test_data / "rncryptor-spec" / version / kind)
     assert records, f"no records in {version}/{kind}"
     return records
 
 
 @pytest.mark.parametrize("version", ["v2", "v3"])
-def test_password_vectors(vectors: Path, version: str) -> None:
-    for rec in _vector_file(vectors, version, "password"):
+def test_password_vectors(test_data: Path, version: str) -> None:
+    for rec in _vector_file(test_data, version, "password"):
         ciphertext = _hex(rec["ciphertext_hex"])
         plaintext = _hex(rec.get("plaintext_hex", ""))
         made = rncryptor.encrypt(
@@ -64,14 +64,14 @@ def test_password_vectors(vectors: Path, version: str) -> None:
 
 
 @pytest.mark.parametrize("version", ["v2", "v3"])
-def test_kdf_vectors(vectors: Path, version: str) -> None:
-    for rec in _vector_file(vectors, version, "kdf"):
+def test_kdf_vectors(test_data: Path, version: str) -> None:
+    for rec in _vector_file(test_data, version, "kdf"):
         key = rncryptor.password_key(rec["password"], _hex(rec["salt_hex"]), int(rec["version"]))
         assert key == _hex(rec["key_hex"]), rec["title"]
 
 
-def test_key_vectors_v3(vectors: Path) -> None:
-    for rec in _vector_file(vectors, "v3", "key"):
+def test_key_vectors_v3(test_data: Path) -> None:
+    for rec in _vector_file(test_data, "v3", "key"):
         ciphertext = _hex(rec["ciphertext_hex"])
         plaintext = _hex(rec.get("plaintext_hex", ""))
         enc_key, hmac_key = _hex(rec["enc_key_hex"]), _hex(rec["hmac_key_hex"])

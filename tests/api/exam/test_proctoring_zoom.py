@@ -15,10 +15,12 @@ from sebframe_proctoring_zoom.client import forget_tokens
 from sqlalchemy import select, update
 
 from sebframe.core.accounts.actor import Actor
-from sebframe.core.db.models import Exam, ProctoringRoom
+from sebframe.core.accounts.passwords import hash_password
+from sebframe.core.db.models import Exam, ProctoringRoom, UserAccount
 from sebframe.core.services import Services
 from sebframe.settings import Settings
 from sebframe.testing.fakes.zoom import FakeZoom
+from tests.conftest import PASSWORD, sign_in
 from tests.exam_helpers import exam_services
 from tests.proctoring_helpers import supervise, user
 from tests.seb_client import SebClient, SebWorld
@@ -165,3 +167,24 @@ async def test_the_town_hall_opens_again_while_the_closed_one_waits_for_zoom(
     assert not room_1.deleted and not second_meeting.deleted
     rooms = await _rooms(services)
     assert [room.subject for room in rooms] == ["Room 1", "Town-hall"] and rooms[1].id == second.id
+
+
+async def test_the_proctor_window_allows_zoom_and_nothing_else(
+        client: httpx.AsyncClient, services: Services, world: SebWorld, supporter: Actor, zoom: FakeZoom) -> None:
+    await _proctored(services, world, supporter, zoom)
+    await _joined(services, client, world, "alice")
+    async with services.db.transaction() as session:  # the demo accounts get random passwords
+        await session.execute(update(UserAccount).where(UserAccount.username == "demo-supporter")
+                              .values(password_hash=hash_password(PASSWORD)))
+    await sign_in(client, "demo-supporter")
+    room = (await _rooms(services))[0]
+    window = await client.get(f"/proctoring/{world.exam_id}/rooms/{room.id}/window")
+    assert window.status_code == 200
+    assert '<script src="https://source.zoom.us/6.2.0/zoom-meeting-6.2.0.min.js"></script>' in window.text
+    assert '<script src="/proctoring/assets/ZOOM/zoom_window.js"></script>' in window.text
+    policy = window.headers["content-security-policy"]
+    scripts = policy.split("script-src", 1)[1].split(";", 1)[0]
+    assert "https://source.zoom.us" in scripts and "'wasm-unsafe-eval'" in scripts and "*" not in scripts
+    assert "wss://*.zoom.us" in policy.split("connect-src", 1)[1].split(";", 1)[0]
+    assert "worker-src 'self'" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+    assert SDK_SECRET not in window.text and zoom.client_secret not in window.text

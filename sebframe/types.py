@@ -414,12 +414,17 @@ class ProctorWindow:
     """What the proctor's window page loads. The page loads ``scripts`` (absolute URLs on the meeting
     server: never a copy of ours), then the type's ``plugin_scripts`` (files of ``ProctoringType.static_dir``),
     which find ``config`` as JSON in the element ``#proctoring-config`` and a ``#meeting`` element to fill.
-    ``open_url`` instead sends the proctor to that URL (a meeting service's own app)."""
+    ``open_url`` instead sends the proctor to that URL (a meeting service's own app). ``connect_sources`` are
+    further origins the meeting's scripts talk to (web sockets, media, workers; wildcards as in CSP, e.g.
+    ``wss://*.zoom.us``), ``webassembly`` whether they compile WebAssembly: the page's Content-Security-Policy
+    allows those and nothing else."""
 
     scripts: tuple[str, ...] = ()
     plugin_scripts: tuple[str, ...] = ()
     config: Mapping[str, Any] = field(default_factory=dict)
     open_url: str | None = None
+    connect_sources: tuple[str, ...] = ()
+    webassembly: bool = False
 
 
 @runtime_checkable

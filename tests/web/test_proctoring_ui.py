@@ -122,3 +122,24 @@ async def test_only_those_who_supervise_get_a_window(client: httpx.AsyncClient, 
     assert "Room 1 (1 / 20)" in panel and "/window" not in panel and "Town-hall" not in panel
     refused = await client.get(f"/proctoring/{seb.exam_id}/rooms/{room_id}/window")
     assert refused.status_code == 403 and "jwt" not in refused.text
+
+
+async def test_the_connection_offers_one_to_one_only_when_the_exam_has_it(
+        client: httpx.AsyncClient, services: Services, seb: SebWorld, jitsi: FakeJitsi) -> None:
+    await sign_in(client, "demo-supporter")
+    alice = SebClient(client, seb, name="alice")
+    await alice.connect(user="alice")
+    connection = services.sessions.runtime.connections[alice.connection_token or ""]
+    detail_url = f"/monitoring/{seb.exam_id}/connections/{connection.id}"
+    one_to_one = f'action="/monitoring/{seb.exam_id}/proctoring/one-to-one"'
+    assert one_to_one not in (await client.get(detail_url)).text  # no proctoring at all
+
+    without = _form(jitsi, **{"features[]": ["TOWN_HALL"]})
+    assert (await client.post(f"/exams/{seb.exam_id}/proctoring", data=without)).status_code == 303
+    assert one_to_one not in (await client.get(detail_url)).text  # proctoring without one-to-one
+
+    assert (await client.post(f"/exams/{seb.exam_id}/proctoring", data=_form(jitsi, enabled=""))).status_code == 303
+    assert one_to_one not in (await client.get(detail_url)).text  # one-to-one, but proctoring is off
+
+    assert (await client.post(f"/exams/{seb.exam_id}/proctoring", data=_form(jitsi))).status_code == 303
+    assert one_to_one in (await client.get(detail_url)).text

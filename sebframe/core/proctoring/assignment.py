@@ -3,7 +3,8 @@ every few seconds, one process at a time; never on the ping path):
 
 - connections of a proctored running exam that became ACTIVE (READY for exams without an LMS) get a place
   in the first collecting room with room left, new rooms being made as needed (SEB Server's rule), and a JOIN;
-- connections that left (closed, canceled) free their place; one-to-one rooms left empty are disposed;
+- connections that left (closed, canceled) free their place; one-to-one rooms left empty are closed;
+- closed rooms (one-to-one, town-hall) are disposed, and kept until the meeting service confirms it;
 - JOINs are tracked until confirmed, and sent again when they expired unconfirmed;
 - the rooms of exams that ended, were deleted, or whose proctoring was switched off are disposed.
 """
@@ -112,6 +113,9 @@ class RoomAssigner:
             await self._add(setting, service, times, new, rooms, [m for m in members if m.status in states])
         await self.keeper.confirmations(setting.id, [member for member in members if member.status in states])
         await self.keeper.push(setting, times, service)
+        failures = await self.keeper.dispose_closed(setting)
+        if failures:
+            log.warning("closed proctoring rooms of exam %s not disposed yet: %s", times.exam_id, "; ".join(failures))
 
     async def _remove(self, setting: ProctoringSetting, gone: list[Member], rooms: dict[int, RoomRow]) -> None:
         """Closed or canceled connections leave their rooms; one-to-one rooms nobody is left in are disposed."""
@@ -125,7 +129,8 @@ class RoomAssigner:
             emptied = [room for room in rooms.values() if room.kind == RoomKind.BREAK_OUT.value and not (
                 await session.execute(select(ProctoringParticipant.connection_id).where(
                     ProctoringParticipant.breakout_room_id == room.id).limit(1))).first()]
-        await self.keeper.dispose_rooms(setting, emptied)
+            await self.keeper.close(session, emptied)
+        await self.keeper.dispose_rooms(setting, emptied)  # what fails stays closed: the next round tries again
 
     async def _add(self, setting: ProctoringSetting, service: ProctoringService, times: ExamTimes,
                    new: list[int], rooms: dict[int, RoomRow], staying: list[Member]) -> None:

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 TOKEN_MARGIN = timedelta(hours=1)
 NO_END_VALIDITY = timedelta(days=1)
 JOIN, LEAVE = "JOIN", "LEAVE"
+TOWN_HALL_SLOT = "TOWN_HALL"  # the open town-hall's slot: one per exam
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +146,7 @@ class Meetings:
         name = str(uuid.uuid4())
         room = await service.create_room(RoomRequest(kind=kind, name=name, subject=subject, exam_id=times.exam_id,
                                                      ends_at=times.valid_until()))
-        slot = {RoomKind.COLLECTING: f"C{number}", RoomKind.TOWN_HALL: "TOWN_HALL"}.get(kind, f"B{name}")
+        slot = {RoomKind.COLLECTING: f"C{number}", RoomKind.TOWN_HALL: TOWN_HALL_SLOT}.get(kind, f"B{name}")
         return RoomRow(setting_id=setting.id, kind=kind.value, slot=slot, number=number, name=room.name,
                        subject=room.subject, size=0, created_ms=now_ms(),
                        data_encrypted=self.secrets.encrypt(json.dumps(dict(room.data))) if room.data else "")

@@ -34,6 +34,13 @@ from sebframe.core.session.runtime import SessionRuntime
 from sebframe.types import Participant, ProctoringService, RoomKind
 
 CHUNK = 500
+# A closed room leaves its slot (the town-hall's can be taken again at once) for ``X<id>`` and stays stored
+# until the meeting service confirms it disposed the meeting: a dispose that failed is retried every round.
+CLOSED_SLOT = "X"
+
+
+def is_closed(row: RoomRow) -> bool:
+    return row.slot.startswith(CLOSED_SLOT)
 
 
 @dataclass(slots=True)
@@ -76,9 +83,13 @@ class RoomKeeper:
     # -- reading ----------------------------------------------------------------------------------
 
     @staticmethod
-    async def rooms(session: AsyncSession, setting_id: int) -> dict[int, RoomRow]:
-        rows = (await session.execute(select(RoomRow).where(RoomRow.setting_id == setting_id)
-                                      .order_by(RoomRow.kind, RoomRow.number, RoomRow.id))).scalars()
+    async def rooms(session: AsyncSession, setting_id: int, *, closed: bool | None = False) -> dict[int, RoomRow]:
+        """The setting's open rooms; ``closed=True`` those closed and waiting to be disposed, ``None`` all."""
+        statement = select(RoomRow).where(RoomRow.setting_id == setting_id)
+        if closed is not None:
+            is_closed = RoomRow.slot.startswith(CLOSED_SLOT, autoescape=True)
+            statement = statement.where(is_closed if closed else ~is_closed)
+        rows = (await session.execute(statement.order_by(RoomRow.kind, RoomRow.number, RoomRow.id))).scalars()
         return {row.id: row for row in rows}
 
     @staticmethod
@@ -219,7 +230,7 @@ class RoomKeeper:
         (rooms of exams that are not running, or whose proctoring is off, are disposed every round). What
         failed, in words."""
         async with self.db.read() as session:
-            rooms = await self.rooms(session, setting.id)
+            rooms = await self.rooms(session, setting.id, closed=None)
             members = await self.members(session, setting.id)
         await self.runtime.withdraw_instructions(member.instruction_id for member in members if member.pending)
         if leave:
@@ -230,6 +241,25 @@ class RoomKeeper:
         async with self.db.transaction() as session:
             await session.execute(delete(ProctoringParticipant).where(ProctoringParticipant.setting_id == setting.id))
         return await self.dispose_rooms(setting, list(rooms.values()))
+
+    @staticmethod
+    async def close(session: AsyncSession, rows: Sequence[RoomRow]) -> None:
+        """Close rooms in the caller's transaction: nobody's target any more, their slots free; the rows stay
+        until :meth:`dispose_closed` (or :meth:`dispose_rooms`) saw the service dispose them."""
+        if not rows:
+            return
+        ids = [row.id for row in rows]
+        await session.execute(update(ProctoringParticipant).where(ProctoringParticipant.breakout_room_id.in_(ids))
+                              .values(breakout_room_id=None).execution_options(synchronize_session=False))
+        for row_id in ids:
+            await session.execute(update(RoomRow).where(RoomRow.id == row_id).values(slot=f"{CLOSED_SLOT}{row_id}")
+                                  .execution_options(synchronize_session=False))
+
+    async def dispose_closed(self, setting: ProctoringSetting) -> list[str]:
+        """Dispose the setting's closed rooms (each round: a dispose the service refused is tried again)."""
+        async with self.db.read() as session:
+            closed = list((await self.rooms(session, setting.id, closed=True)).values())
+        return await self.dispose_rooms(setting, closed)
 
     async def dispose_rooms(self, setting: ProctoringSetting, rooms: Sequence[RoomRow]) -> list[str]:
         """Dispose rooms at the service and delete the rows of those disposed."""

@@ -9,6 +9,7 @@ monitoring), so join links and tokens only reach those who may supervise it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +26,8 @@ from sebframe.core.db.models import ProctoringRoom as RoomRow
 from sebframe.core.errors import Conflict, NotFound, ValidationFailed
 from sebframe.core.exams.access import load_exam, load_monitored_exam
 from sebframe.core.http import describe_http_failure
-from sebframe.core.proctoring.meetings import ExamTimes, Meetings, features_of
-from sebframe.core.proctoring.rooms import RoomKeeper, display_name, target_room
+from sebframe.core.proctoring.meetings import TOWN_HALL_SLOT, ExamTimes, Meetings, features_of
+from sebframe.core.proctoring.rooms import RoomKeeper, display_name, is_closed, target_room
 from sebframe.core.proctoring.schemas import ProctoringSettingsInput
 from sebframe.core.validation import parse_input
 from sebframe.types import (
@@ -38,6 +39,7 @@ from sebframe.types import (
     RoomKind,
 )
 
+log = logging.getLogger(__name__)
 SUPERVISE = "supervise"
 MAX_ONE_TO_ONE = 50
 
@@ -267,7 +269,7 @@ class ProctoringService:
     async def _town_hall_row(self, setting: ProctoringSetting) -> RoomRow | None:
         async with self.db.read() as session:
             return (await session.execute(select(RoomRow).where(
-                RoomRow.setting_id == setting.id, RoomRow.kind == RoomKind.TOWN_HALL.value))).scalar_one_or_none()
+                RoomRow.setting_id == setting.id, RoomRow.slot == TOWN_HALL_SLOT))).scalar_one_or_none()
 
     async def close_town_hall(self, actor: Actor, exam_id: int) -> None:
         setting, times = await self._supervised(actor, exam_id, None, "close the town-hall")
@@ -322,12 +324,13 @@ class ProctoringService:
         if row.receive_audio or row.receive_video or row.allow_chat:  # SEB Server's resetBroadcastOnLeave
             await self.keeper.reconfigure(service, inside, receive_audio=False, receive_video=False, allow_chat=False)
         async with self.db.transaction() as session:
-            stored = await session.get(RoomRow, row.id)
-            if stored is not None:
-                await session.delete(stored)
+            await self.keeper.close(session, [row])
             await self._log(session, actor, exam_id, message)
         await self.keeper.push(setting, times, service)
-        await self.meetings.dispose(service, [row])
+        failures = await self.keeper.dispose_rooms(setting, [row])  # deleted once the service disposed it
+        if failures:
+            log.warning("closed proctoring room of exam %s not disposed yet (retried by the supervising process): "
+                        "%s", exam_id, "; ".join(failures))
 
     async def broadcast(self, actor: Actor, exam_id: int, room_id: int, *, receive_audio: bool,
                         receive_video: bool, allow_chat: bool) -> int:
@@ -370,7 +373,7 @@ class ProctoringService:
         setting, times = await self._supervised(actor, exam_id, None, "join or change rooms")
         async with self.db.read() as session:
             row = await session.get(RoomRow, room_id) if 0 < room_id < 2**31 else None
-        if row is None or row.setting_id != setting.id:
+        if row is None or row.setting_id != setting.id or is_closed(row):
             raise NotFound(f"proctoring room {room_id} not found")
         return setting, times, row
 

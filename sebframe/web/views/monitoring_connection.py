@@ -15,6 +15,7 @@ from starlette.routing import Route
 from sebframe.core.db.models import ClientEvent
 from sebframe.core.errors import NotFound
 from sebframe.core.monitoring.table import TableRow
+from sebframe.types import ProctoringFeature
 from sebframe.web.pages import render, require_actor, services_of
 from sebframe.web.views.common import current_path, path_id
 from sebframe.web.views.monitoring_location import connection_location
@@ -77,6 +78,8 @@ async def connection_detail(request: Request) -> Response:
     status, status_mark = status_text(state, checks)
     # Canceling applies to closed connections and missing ones (the service checks again).
     cancelable = state.status.value == "CLOSED" or (state.status.client_active and state.missing)
+    proctoring = await services.proctoring.service.settings(actor, exam_id)
+    one_to_one = proctoring is not None and proctoring.enabled and ProctoringFeature.ONE_TO_ONE in proctoring.features
     here = current_path(request)
     return await render(request, "monitoring/connection.html", {
         "title": f"SEB Connection {state.user_session_id}", "d": details, "exam": details.exam,
@@ -91,7 +94,7 @@ async def connection_detail(request: Request) -> Response:
         "events": [event_row(event) for event in record.events.items] if record.events is not None else [],
         "page": record.events, "may_supervise": access.may_supervise, "cancelable": cancelable,
         "notification_label": notification_label, "here": here, "back": f"/monitoring/{details.exam.id}",
-        "location": location,
+        "location": location, "one_to_one": one_to_one,
     })
 
 

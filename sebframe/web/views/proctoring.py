@@ -218,7 +218,7 @@ def _origin(url: str) -> str:
 async def window(request: Request) -> Response:
     """The proctor in a room: the meeting server's own script (never a copy of ours) and the plugin's window
     script, which reads the join data from a JSON element. Its Content-Security-Policy allows exactly that
-    meeting server for scripts and frames."""
+    meeting server for scripts and frames, and what the plugin names for connections (``connect_sources``)."""
     actor: Actor = await require_actor(request)
     exam_id, room_id = path_id(request), path_id(request, "room_id")
     services = services_of(request)
@@ -233,11 +233,14 @@ async def window(request: Request) -> Response:
         "plugin_scripts": [f"/proctoring/assets/{setting.service_type}/{name}" for name in meeting.plugin_scripts],
         "config_json": json.dumps(dict(meeting.config)).replace("</", "<\\/")})
     sources = " ".join(origins)
+    connect = " ".join([sources, *meeting.connect_sources]).strip()
+    wasm = " 'wasm-unsafe-eval'" if meeting.webassembly else ""
+    workers = f"; worker-src 'self' {connect}; media-src 'self' {connect}" if meeting.connect_sources else ""
     # Meeting SDKs add <style> elements of their own, hence 'unsafe-inline' for styles (never for scripts).
     response.headers["Content-Security-Policy"] = (
-        f"default-src 'self'; script-src 'self' {sources}; frame-src {sources}; connect-src 'self' {sources}; "
-        f"img-src 'self' data: {sources}; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'")
+        f"default-src 'self'; script-src 'self' {sources}{wasm}; frame-src {sources}; connect-src 'self' {connect}; "
+        f"img-src 'self' data: {connect}; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
+        f"form-action 'self'; frame-ancestors 'none'{workers}")
     response.headers["Cache-Control"] = "no-store"  # the page holds a moderator token
     return response
 

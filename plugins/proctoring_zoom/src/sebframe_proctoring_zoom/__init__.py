@@ -1,0 +1,1 @@
+"""Zoom as a live proctoring service of sebframe."""

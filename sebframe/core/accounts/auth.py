@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,7 +133,3 @@ class AuthService:
             if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
                 token.last_used_at = now
             return actor_of(user)
-
-    @staticmethod
-    def is_expired(token: ApiToken, now: datetime | None = None) -> bool:
-        return token.expires_at is not None and token.expires_at <= (now or utc_now())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # `list` is also a method name of a class here, shadowing the builtin in its signatures
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -88,7 +89,7 @@ class UserService:
         async with self.db.read() as session:
             return await self._visible(session, actor, user_id)
 
-    async def search_supporters(self, actor: Actor, text: str, limit: int = 20) -> list[UserAccount]:
+    async def search_supporters(self, actor: Actor, text: str, limit: int = 20) -> builtins.list[UserAccount]:
         """Active users of the actor's institution matching ``text`` (type-ahead for assignments)."""
         statement = (
             self._visible_statement(actor)
@@ -101,7 +102,7 @@ class UserService:
         async with self.db.read() as session:
             return list((await session.execute(statement)).scalars())
 
-    async def supporters_by_id(self, actor: Actor, ids: Sequence[int]) -> list[UserAccount]:
+    async def supporters_by_id(self, actor: Actor, ids: Sequence[int]) -> builtins.list[UserAccount]:
         """The accounts of the actor's institution among ``ids``, in their order (the picker's chosen entries);
         ids of other institutions or unknown ones are left out (the exam service reports them on save).
 
@@ -153,7 +154,7 @@ class UserService:
 
     @staticmethod
     def _new_account(
-        data: UserCreate | Registration, institution_id: int, roles: list[Role], *, active: bool
+        data: UserCreate | Registration, institution_id: int, roles: builtins.list[Role], *, active: bool
     ) -> UserAccount:
         return UserAccount(
             institution_id=institution_id,

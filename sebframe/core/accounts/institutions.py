@@ -215,7 +215,7 @@ class InstitutionService:
             return DeactivationReport(institution.id, institution.name, len(users))
 
     @staticmethod
-    def _affected_users(institution_id: int) -> Select[tuple[int]]:
+    def _affected_users(institution_id: int) -> Select[int]:
         privileged = select(UserRoleGrant.user_id).where(UserRoleGrant.role.in_(_ROLES_KEPT_ON_DEACTIVATION))
         return select(UserAccount.id).where(
             UserAccount.institution_id == institution_id,

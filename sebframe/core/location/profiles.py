@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
@@ -30,7 +30,7 @@ from sebframe.core.location.decide import ProfileVersion
 from sebframe.core.location.rules import CompiledProfile, ParsedProfile, compile_profile, parse_profile
 from sebframe.core.location.schemas import LocationInput, ProfileInput
 from sebframe.core.net import IPNetwork
-from sebframe.core.paging import ListParams, Page, contains, fetch_page
+from sebframe.core.paging import AnySelect, ListParams, Page, contains, fetch_page
 
 log = logging.getLogger(__name__)
 
@@ -313,8 +313,8 @@ class LocationProfileService:
             raise PermissionDenied("you may not change locations and IP profiles")
 
     @staticmethod
-    def _visible(statement: Select[Any], model: type[Location] | type[LocationProfile], actor: Actor
-                 ) -> Select[Any]:
+    def _visible(statement: AnySelect, model: type[Location] | type[LocationProfile], actor: Actor
+                 ) -> AnySelect:
         scope = actor.scope(Privilege.READ, EntityType.LOCATION)
         if scope == Scope.OVERALL:
             return statement
@@ -362,8 +362,8 @@ class LocationProfileService:
             raise Conflict(f"a {kind} named {name!r} already exists")
 
 
-def _hidden_filter(statement: Select[Any], model: type[Location] | type[LocationProfile], params: ListParams
-                   ) -> Select[Any]:
+def _hidden_filter(statement: AnySelect, model: type[Location] | type[LocationProfile], params: ListParams
+                   ) -> AnySelect:
     """Hidden entities are listed only when asked for (``hidden=yes``, or ``all``)."""
     wanted = params.filters.get("hidden", "no").lower()
     if wanted in ("yes", "true", "1"):

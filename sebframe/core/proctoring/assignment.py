@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sebframe.core.db import Database
+from sebframe.core.db import Database, table_of
 from sebframe.core.db.models import ClientConnection, ConnectionStatus, Exam, ProctoringParticipant, ProctoringSetting
 from sebframe.core.db.models import ProctoringRoom as RoomRow
 from sebframe.core.proctoring.meetings import ExamTimes, Meetings
@@ -162,7 +162,7 @@ class RoomAssigner:
         room_ids = (await session.execute(select(RoomRow.id).where(
             RoomRow.setting_id == setting_id, RoomRow.kind == RoomKind.COLLECTING.value))).scalars().all()
         if room_ids:
-            table = RoomRow.__table__
+            table = table_of(RoomRow)
             await session.execute(update(table).where(table.c.id == bindparam("rid")).values(size=bindparam("n"))
                                   .execution_options(synchronize_session=False),
                                   [{"rid": room_id, "n": counts.get(room_id, 0)} for room_id in room_ids])

@@ -347,7 +347,7 @@ class CertificateService:
         return actor.may(Privilege.WRITE, EntityType.CERTIFICATE, institution_id=institution_id)
 
     @staticmethod
-    def _visible_statement(actor: Actor) -> Select[tuple[Certificate]]:
+    def _visible_statement(actor: Actor) -> Select[Certificate]:
         return scoped_to_institution(select(Certificate), actor, EntityType.CERTIFICATE, Certificate.institution_id,
                                      "certificates")
 

@@ -212,10 +212,10 @@ class SessionRuntime:
             ids = [row.id for row in rows]
             queued: dict[int, list[Instruction]] = {}
             if ids:
-                for instruction in (await session.execute(
+                for stored in (await session.execute(
                         select(ClientInstruction).where(ClientInstruction.connection_id.in_(ids))
                         .order_by(ClientInstruction.id))).scalars():
-                    queued.setdefault(instruction.connection_id, []).append(_instruction(instruction))
+                    queued.setdefault(stored.connection_id, []).append(_instruction(stored))
             pending = await _pending_counts(session, ids) if ids else {}
         for row in rows:
             connection = self.connections.get(row.connection_token)

@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sebframe.core.db import Database, table_of
@@ -113,7 +113,7 @@ class Supervisor:
         return True
 
     @staticmethod
-    def _grant_changes(runtime: SessionRuntime, rows: list[Any]) -> list[tuple[int, bool]]:
+    def _grant_changes(runtime: SessionRuntime, rows: Sequence[Row[*tuple[Any, ...]]]) -> list[tuple[int, bool]]:
         """SEB Server's numerical trust: an ASK shared by more connections than the threshold, or a registered
         grant, is trusted. Only for exams that check signature keys."""
         counts = Counter((row.exam_id, row.ask) for row in rows if row.ask)

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.actor import Actor
@@ -91,7 +91,8 @@ class LocationAudit:
     async def get(self, actor: Actor, record_id: int) -> LocationAuditRecord:
         statement = self._filtered(select(LocationAuditRecord), actor, ListParams())
         async with self.db.read() as session:
-            found = (await session.execute(statement.where(LocationAuditRecord.id == record_id))).scalar_one_or_none()
+            found: LocationAuditRecord | None = (await session.execute(
+                statement.where(LocationAuditRecord.id == record_id))).scalar_one_or_none()
         if found is None:
             raise NotFound(f"audit record {record_id} not found")
         return found
@@ -135,7 +136,7 @@ class LocationAudit:
 
     def _filtered(self, statement: AnySelect, actor: Actor, params: ListParams) -> AnySelect:
         exams = visible(select(Exam.id), actor, Privilege.READ, EntityType.CLIENT_EVENT)
-        reach = [LocationAuditRecord.exam_id.in_(exams)]
+        reach: list[ColumnElement[bool]] = [LocationAuditRecord.exam_id.in_(exams)]
         if actor.may(Privilege.WRITE, EntityType.LOCATION, institution_id=actor.institution_id):
             # the institution's profile changes, and server-wide events (the trusted proxies)
             reach.append(and_(LocationAuditRecord.exam_id.is_(None),

@@ -12,7 +12,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 LOCATION_FILTERS = ("name", "hidden")
 PROFILE_FILTERS = ("name", "location", "hidden")
 _COMPILED_CACHE = 512  # profile versions kept compiled per process
+
+EntityT = TypeVar("EntityT", Location, LocationProfile)
 
 
 class RulesRejected(ValidationFailed):
@@ -322,8 +324,8 @@ class LocationProfileService:
             return statement.where(model.id.is_(None))
         return statement.where(model.institution_id == actor.institution_id)
 
-    async def _load(self, session: AsyncSession, actor: Actor, model: type[Any], entity_id: int,
-                    privilege: Privilege = Privilege.READ, *, lock: bool = False) -> Any:
+    async def _load(self, session: AsyncSession, actor: Actor, model: type[EntityT], entity_id: int,
+                    privilege: Privilege = Privilege.READ, *, lock: bool = False) -> EntityT:
         kind = "location" if model is Location else "IP profile"
         entity = (await session.get(model, entity_id, with_for_update=lock or None)
                   if isinstance(entity_id, int) and is_valid_id(entity_id) else None)

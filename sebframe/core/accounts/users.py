@@ -6,7 +6,7 @@ import builtins  # `list` is also a method name of a class here, shadowing the b
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
@@ -314,7 +314,7 @@ class UserService:
         )
 
     @staticmethod
-    def _visible_statement(actor: Actor):  # type: ignore[no-untyped-def]
+    def _visible_statement(actor: Actor) -> Select[UserAccount]:
         statement = select(UserAccount)
         scope = actor.scope(Privilege.READ, EntityType.USER_ACCOUNT)
         if scope == Scope.INSTITUTION:
@@ -324,7 +324,7 @@ class UserService:
         elif scope == Scope.OWNER:
             statement = statement.where(UserAccount.id == actor.user_id)
         elif scope == Scope.NONE:
-            statement = statement.where(False)
+            statement = statement.where(false())
         return statement
 
     @staticmethod

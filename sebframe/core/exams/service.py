@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from sebframe.core.accounts.activity import Activity, record_activity
 from sebframe.core.accounts.actor import Actor, Scope
@@ -350,7 +351,7 @@ class ExamService:
             return {}
         ids = [exam.id for exam in running]
 
-        async def having(column):  # type: ignore[no-untyped-def]
+        async def having(column: InstrumentedAttribute[int]) -> set[int]:
             return {row[0] for row in await session.execute(select(column).where(column.in_(ids)).distinct())}
 
         with_supporters = await having(ExamSupporter.exam_id)

@@ -432,9 +432,9 @@ class SessionRuntime:
                     held.enqueue(_instruction(row))
         return [row.id for row in rows]
 
-    async def withdraw_instructions(self, instruction_ids: Iterable[int]) -> None:
+    async def withdraw_instructions(self, instruction_ids: Iterable[int | None]) -> None:
         """Delete undelivered instructions (a JOIN superseded by another); other processes stop offering them
-        with their next sync."""
+        with their next sync. ``None`` (no instruction) is skipped."""
         ids = [instruction_id for instruction_id in instruction_ids if instruction_id]
         if not ids:
             return

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 
-.PHONY: run test install lint clean
+.PHONY: run test install lint typecheck clean
 
 $(VENV)/.installed: pyproject.toml $(PLUGINS)
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check sebframe tests plugins bench
+
+typecheck: install  # configured in pyproject.toml: strict for the plugin contract and the SEB client hot path
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache

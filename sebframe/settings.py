@@ -168,7 +168,7 @@ class Settings(BaseSettings):
 
 def _unmapped(network: IPNetwork) -> IPNetwork:
     """``::ffff:10.0.0.2`` as ``10.0.0.2``: socket peers are normalised that way, so the proxy list must be too."""
-    mapped = ipaddress.ip_network("::ffff:0:0/96")
+    mapped = ipaddress.IPv6Network("::ffff:0:0/96")
     if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96 and network.subnet_of(mapped):
         first = network.network_address.ipv4_mapped
         if first is not None:

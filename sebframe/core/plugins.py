@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from types import UnionType
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar, overload
 
 import pluggy
 from stevedore import ExtensionManager
@@ -201,14 +202,21 @@ class PluginRegistry:
             results.extend((impl.plugin_name, item) for item in items if item is not None)
         return results
 
-    def _typed(self, hook: pluggy.HookCaller, kind: type[T], **kwargs: Any) -> list[tuple[str, T]]:
+    @overload
+    def _typed(self, hook: pluggy.HookCaller, kind: type[T], **kwargs: Any) -> list[tuple[str, T]]: ...
+
+    @overload
+    def _typed(self, hook: pluggy.HookCaller, kind: UnionType, **kwargs: Any) -> list[tuple[str, Any]]: ...
+
+    def _typed(self, hook: pluggy.HookCaller, kind: type[Any] | UnionType, **kwargs: Any) -> list[tuple[str, Any]]:
         """``_collect`` keeping only items of ``kind``; others are logged as the plugin's mistake."""
         items = []
         for plugin_name, item in self._collect(hook, **kwargs):
             if isinstance(item, kind):
                 items.append((plugin_name, item))
-            else:
-                log.error("plugin %s returned %r from %s; expected %s", plugin_name, item, hook.name, kind.__name__)
+            else:  # a union (``str | Path``) has no __name__ but says itself what it is
+                log.error("plugin %s returned %r from %s; expected %s", plugin_name, item, hook.name,
+                          getattr(kind, "__name__", kind))
         return items
 
     def _by_name(self, hook: pluggy.HookCaller, kind: type[T], key: Callable[[T], str]) -> dict[str, T]:
@@ -312,5 +320,5 @@ class PluginRegistry:
         return provided
 
 
-def _is_iterable_result(value: object) -> bool:
+def _is_iterable_result(value: object) -> TypeGuard[Iterable[Any]]:
     return isinstance(value, Iterable) and not isinstance(value, str | bytes | dict) and not inspect.isawaitable(value)

@@ -28,7 +28,8 @@ class CrossOriginProtectionMiddleware:
 
 
 def _same_origin(scope: Scope) -> bool:
-    headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+    headers: dict[str, str] = {key.decode("latin-1").lower(): value.decode("latin-1")
+                               for key, value in scope["headers"]}
     fetch_site = headers.get("sec-fetch-site")
     if fetch_site is not None:
         return fetch_site in ("same-origin", "none")

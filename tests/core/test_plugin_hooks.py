@@ -231,6 +231,18 @@ async def test_hook_sebframe_template_dirs(services: Services, tmp_path: Path) -
     assert "<title>Campus exams" in page.text and 'name="password"' in page.text  # the core form still renders
 
 
+def test_a_template_dir_that_is_no_path_is_skipped_and_logged(tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    class Plugin:
+        @hookimpl
+        def sebframe_template_dirs(self) -> list[object]:
+            return [tmp_path, 42]
+
+    registry = registry_with(Plugin())
+    assert registry.template_dirs() == [tmp_path]  # the plugin's good directory is kept
+    assert "returned 42 from sebframe_template_dirs; expected str | pathlib.Path" in caplog.text
+
+
 async def test_hook_sebframe_prepare_jinja_environment(services: Services, tmp_path: Path) -> None:
     templates = _override_login(tmp_path, '{% block title %}{{ "exams" | shout }}{% endblock %}')
 

@@ -31,7 +31,8 @@ class Disconnected(Exception):
 
 def header(scope: Scope, name: bytes) -> str | None:
     """One request header (``name`` lower-case), decoded leniently."""
-    for key, value in scope["headers"]:
+    headers: Iterable[tuple[bytes, bytes]] = scope["headers"]
+    for key, value in headers:
         if key == name:
             return value.decode("latin-1")
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # `list` is also a method name of a class here, shadowing the builtin in its signatures
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
@@ -60,7 +61,7 @@ class InstitutionService:
         async with self.db.read() as session:
             return await fetch_page(session, statement, params, _SORTABLE, [Institution.name])
 
-    async def choices(self, actor: Actor, *, active_only: bool = True) -> list[Institution]:
+    async def choices(self, actor: Actor, *, active_only: bool = True) -> builtins.list[Institution]:
         """Institutions the actor may pick in a form (e.g. a user's institution)."""
         statement = select(Institution).order_by(Institution.name)
         if actor.scope(Privilege.READ, EntityType.INSTITUTION) != Scope.OVERALL:
@@ -70,7 +71,7 @@ class InstitutionService:
         async with self.db.read() as session:
             return list((await session.execute(statement)).scalars())
 
-    async def active_for_registration(self) -> list[Institution]:
+    async def active_for_registration(self) -> builtins.list[Institution]:
         async with self.db.read() as session:
             statement = select(Institution).where(Institution.active.is_(True)).order_by(Institution.name)
             return list((await session.execute(statement)).scalars())
@@ -214,7 +215,7 @@ class InstitutionService:
             return DeactivationReport(institution.id, institution.name, len(users))
 
     @staticmethod
-    def _affected_users(institution_id: int) -> Select[tuple[int]]:
+    def _affected_users(institution_id: int) -> Select[int]:
         privileged = select(UserRoleGrant.user_id).where(UserRoleGrant.role.in_(_ROLES_KEPT_ON_DEACTIVATION))
         return select(UserAccount.id).where(
             UserAccount.institution_id == institution_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -12,6 +11,7 @@ from sebframe.core.accounts.actor import Actor, Scope
 from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.db import is_valid_id
 from sebframe.core.errors import NotFound, PermissionDenied
+from sebframe.core.paging import AnySelect
 
 
 class InstitutionOwned(Protocol):
@@ -19,7 +19,7 @@ class InstitutionOwned(Protocol):
 
 
 RowT = TypeVar("RowT", bound=InstitutionOwned)
-StatementT = TypeVar("StatementT", bound=Select[Any])
+StatementT = TypeVar("StatementT", bound=AnySelect)
 
 
 def scoped_to_institution(

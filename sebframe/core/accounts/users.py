@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import builtins  # `list` is also a method name of a class here, shadowing the builtin in its signatures
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
@@ -88,7 +89,7 @@ class UserService:
         async with self.db.read() as session:
             return await self._visible(session, actor, user_id)
 
-    async def search_supporters(self, actor: Actor, text: str, limit: int = 20) -> list[UserAccount]:
+    async def search_supporters(self, actor: Actor, text: str, limit: int = 20) -> builtins.list[UserAccount]:
         """Active users of the actor's institution matching ``text`` (type-ahead for assignments)."""
         statement = (
             self._visible_statement(actor)
@@ -101,7 +102,7 @@ class UserService:
         async with self.db.read() as session:
             return list((await session.execute(statement)).scalars())
 
-    async def supporters_by_id(self, actor: Actor, ids: Sequence[int]) -> list[UserAccount]:
+    async def supporters_by_id(self, actor: Actor, ids: Sequence[int]) -> builtins.list[UserAccount]:
         """The accounts of the actor's institution among ``ids``, in their order (the picker's chosen entries);
         ids of other institutions or unknown ones are left out (the exam service reports them on save).
 
@@ -153,7 +154,7 @@ class UserService:
 
     @staticmethod
     def _new_account(
-        data: UserCreate | Registration, institution_id: int, roles: list[Role], *, active: bool
+        data: UserCreate | Registration, institution_id: int, roles: builtins.list[Role], *, active: bool
     ) -> UserAccount:
         return UserAccount(
             institution_id=institution_id,
@@ -313,7 +314,7 @@ class UserService:
         )
 
     @staticmethod
-    def _visible_statement(actor: Actor):  # type: ignore[no-untyped-def]
+    def _visible_statement(actor: Actor) -> Select[UserAccount]:
         statement = select(UserAccount)
         scope = actor.scope(Privilege.READ, EntityType.USER_ACCOUNT)
         if scope == Scope.INSTITUTION:
@@ -323,7 +324,7 @@ class UserService:
         elif scope == Scope.OWNER:
             statement = statement.where(UserAccount.id == actor.user_id)
         elif scope == Scope.NONE:
-            statement = statement.where(False)
+            statement = statement.where(false())
         return statement
 
     @staticmethod

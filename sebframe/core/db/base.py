@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Dialect, LargeBinary, MetaData, Text
+from sqlalchemy import DateTime, Dialect, LargeBinary, MetaData, Table, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -22,6 +22,15 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model, for bulk ``insert``/``update``/``delete`` with executemany parameters.
+
+    SQLAlchemy types ``__table__`` as any ``FromClause``; a declarative class without ``__table__`` overrides
+    (all of ours) is mapped to a ``Table``.
+    """
+    return cast(Table, model.__table__)
 
 
 # Integer primary keys are 32-bit on every supported database; larger ids cannot exist.

@@ -12,9 +12,8 @@ every monitoring screen, endpoint, stream and export goes through.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.actor import Actor, Scope
@@ -22,6 +21,7 @@ from sebframe.core.accounts.roles import EntityType, Privilege
 from sebframe.core.db import is_valid_id
 from sebframe.core.db.models import Exam, ExamSupporter
 from sebframe.core.errors import NotFound, PermissionDenied
+from sebframe.core.paging import AnySelect
 
 _VERBS = {Privilege.MODIFY: "change", Privilege.WRITE: "create or delete"}
 
@@ -34,8 +34,8 @@ def may(actor: Actor, privilege: Privilege, exam: Exam, supporter_ids: set[int] 
     return actor.may(privilege, entity_type, institution_id=exam.institution_id, owner_id=owner)
 
 
-def visible(statement: Select[Any], actor: Actor, privilege: Privilege = Privilege.READ,
-            entity_type: EntityType = EntityType.EXAM) -> Select[Any]:
+def visible(statement: AnySelect, actor: Actor, privilege: Privilege = Privilege.READ,
+            entity_type: EntityType = EntityType.EXAM) -> AnySelect:
     """Limit an exam query to what ``actor`` may see (or, with ``privilege``, change).
 
     ``entity_type`` names another grant that reaches exams the same way, e.g. ``CLIENT_EVENT``: the logs of

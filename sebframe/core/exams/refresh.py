@@ -92,8 +92,8 @@ class ExamRefresher:
             setups = {setup.id: setup for setup in (await session.execute(
                 select(LmsSetup).where(LmsSetup.id.in_(setup_ids)))).scalars()} if setup_ids else {}
         by_setup: dict[int | None, list[Exam]] = defaultdict(list)
-        for exam in exams:
-            by_setup[exam.lms_setup_id].append(exam)
+        for listed in exams:
+            by_setup[listed.lms_setup_id].append(listed)
         quizzes: dict[int, QuizData | None] = {}  # exam id -> fresh quiz (None: not available)
         for setup_id, group in by_setup.items():
             setup = setups.get(setup_id) if setup_id is not None else None
@@ -101,8 +101,8 @@ class ExamRefresher:
                 quizzes.update({exam.id: None for exam in group})
                 continue
             found = await self._fetch(setup, group, report)
-            for exam in group:
-                quizzes[exam.id] = found.get(exam.external_id) if found is not None else None
+            for listed in group:
+                quizzes[listed.id] = found.get(listed.external_id) if found is not None else None
         moment = now or datetime.now(UTC)
         async with self.db.transaction() as session:
             for cached in exams:

@@ -10,6 +10,7 @@ and the SEB restriction details (``restriction.py``) are SEB Server's.
 from __future__ import annotations
 
 import asyncio
+import builtins  # `list` is also a method name of a class here, shadowing the builtin in its signatures
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from sebframe.core.accounts.activity import Activity, record_activity
 from sebframe.core.accounts.actor import Actor, Scope
@@ -337,19 +339,19 @@ class ExamService:
                            may(actor, Privilege.MODIFY, exam, ids), may(actor, Privilege.WRITE, exam, ids),
                            self.restriction.supported(setup.lms_type if setup else None))
 
-    async def missing_setup(self, actor: Actor, exam_id: int) -> list[str]:
+    async def missing_setup(self, actor: Actor, exam_id: int) -> builtins.list[str]:
         """What a running exam still lacks (empty for exams that do not run)."""
         async with self.db.read() as session:
             exam = await load_exam(session, actor, exam_id)
             return (await self._missing(session, [exam])).get(exam.id, [])
 
-    async def _missing(self, session: AsyncSession, exams: list[Exam]) -> dict[int, list[str]]:
+    async def _missing(self, session: AsyncSession, exams: builtins.list[Exam]) -> dict[int, builtins.list[str]]:
         running = [exam for exam in exams if exam.status == ExamStatus.RUNNING]
         if not running:
             return {}
         ids = [exam.id for exam in running]
 
-        async def having(column):  # type: ignore[no-untyped-def]
+        async def having(column: InstrumentedAttribute[int]) -> set[int]:
             return {row[0] for row in await session.execute(select(column).where(column.in_(ids)).distinct())}
 
         with_supporters = await having(ExamSupporter.exam_id)
@@ -440,7 +442,7 @@ class ExamService:
         report.warnings.extend(await self.restriction.release_pending(pending))
         return report
 
-    def _release_later(self, pending: list[PendingRelease]) -> None:
+    def _release_later(self, pending: builtins.list[PendingRelease]) -> None:
         """Restrictions of exams deleted with their owner's account: released in the background."""
         try:
             task = asyncio.get_running_loop().create_task(self.restriction.release_pending(pending))

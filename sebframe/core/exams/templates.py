@@ -5,6 +5,7 @@ institutional default, preselected on import. Changing a template does not chang
 
 from __future__ import annotations
 
+import builtins  # `list` is also a method name of a class here, shadowing the builtin in its signatures
 import json
 from collections.abc import Callable, Sequence
 
@@ -82,7 +83,7 @@ class ExamTemplateService:
         async with self.db.read() as session:
             return await self._load(session, actor, template_id)
 
-    async def choices(self, actor: Actor, institution_id: int | None = None) -> list[ExamTemplate]:
+    async def choices(self, actor: Actor, institution_id: int | None = None) -> builtins.list[ExamTemplate]:
         """The templates an import in the institution can use (institutional default first)."""
         target = actor.institution_id if institution_id is None else institution_id
         if not actor.may(Privilege.READ, EntityType.EXAM_TEMPLATE, institution_id=target):
@@ -199,7 +200,7 @@ class ExamTemplateService:
         return removed[0]
 
     async def _change_indicators(self, actor: Actor, template_id: int,
-                                 change: Callable[[list[IndicatorSpec]], str]) -> None:
+                                 change: Callable[[builtins.list[IndicatorSpec]], str]) -> None:
         async with self.db.transaction() as session:
             template = await self._load(session, actor, template_id, Privilege.WRITE, lock=True)
             specs = template_indicators(template)
@@ -215,7 +216,7 @@ class ExamTemplateService:
 
     # -- rules ---------------------------------------------------------------------------------
 
-    def _indicators(self, items: Sequence[IndicatorInput]) -> list[IndicatorSpec]:
+    def _indicators(self, items: Sequence[IndicatorInput]) -> builtins.list[IndicatorSpec]:
         types = self.plugins.indicator_types()
         specs: list[IndicatorSpec] = []
         errors: dict[str, str] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # `list` is also a method name of a class here, shadowing the builtin in its signatures
 import json
 import logging
 import uuid
@@ -88,7 +89,7 @@ class LmsSetupService:
         async with self.db.read() as session:
             return await self._visible(session, actor, setup_id)
 
-    async def active_setups(self, actor: Actor, institution_id: int | None = None) -> list[LmsSetup]:
+    async def active_setups(self, actor: Actor, institution_id: int | None = None) -> builtins.list[LmsSetup]:
         """Active setups of the actor's institution (or, for overall readers, of ``institution_id``)."""
         target = actor.institution_id if institution_id is None else institution_id
         if not actor.may(Privilege.READ, EntityType.LMS_SETUP, institution_id=target):
@@ -343,7 +344,7 @@ class LmsSetupService:
             setup.proxy_password_encrypted = None
 
     @staticmethod
-    async def _active_exams(session: AsyncSession, setup_id: int) -> list[tuple[int, str]]:
+    async def _active_exams(session: AsyncSession, setup_id: int) -> builtins.list[tuple[int, str]]:
         rows = await session.execute(select(Exam.id, Exam.name).where(Exam.lms_setup_id == setup_id,
                                                                       Exam.active.is_(True)).order_by(Exam.name))
         return [(row.id, row.name) for row in rows]

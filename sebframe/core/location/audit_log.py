@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.actor import Actor
@@ -27,7 +27,7 @@ from sebframe.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sebframe.core.exams.access import load_exam, supporter_ids, visible
 from sebframe.core.location.audit_format import AuditCode, AuditRecord, format_line, parse_line
 from sebframe.core.monitoring.csv_export import BOM, csv_text, spreadsheet_cell
-from sebframe.core.paging import ListParams, Page, contains, fetch_page
+from sebframe.core.paging import AnySelect, ListParams, Page, contains, fetch_page
 
 AUDIT_FILTERS = ("exam_id", "code", "address", "user", "room", "outcome", "from", "to")
 EXPORT_FORMATS = {"log": "text/plain; charset=utf-8", "jsonl": "application/x-ndjson",
@@ -91,7 +91,8 @@ class LocationAudit:
     async def get(self, actor: Actor, record_id: int) -> LocationAuditRecord:
         statement = self._filtered(select(LocationAuditRecord), actor, ListParams())
         async with self.db.read() as session:
-            found = (await session.execute(statement.where(LocationAuditRecord.id == record_id))).scalar_one_or_none()
+            found: LocationAuditRecord | None = (await session.execute(
+                statement.where(LocationAuditRecord.id == record_id))).scalar_one_or_none()
         if found is None:
             raise NotFound(f"audit record {record_id} not found")
         return found
@@ -133,9 +134,9 @@ class LocationAudit:
             after = (rows[-1].at, rows[-1].id)
             yield _render([row.line for row in rows], fmt).encode()
 
-    def _filtered(self, statement: Select[Any], actor: Actor, params: ListParams) -> Select[Any]:
+    def _filtered(self, statement: AnySelect, actor: Actor, params: ListParams) -> AnySelect:
         exams = visible(select(Exam.id), actor, Privilege.READ, EntityType.CLIENT_EVENT)
-        reach = [LocationAuditRecord.exam_id.in_(exams)]
+        reach: list[ColumnElement[bool]] = [LocationAuditRecord.exam_id.in_(exams)]
         if actor.may(Privilege.WRITE, EntityType.LOCATION, institution_id=actor.institution_id):
             # the institution's profile changes, and server-wide events (the trusted proxies)
             reach.append(and_(LocationAuditRecord.exam_id.is_(None),

@@ -98,9 +98,10 @@ class LocationOverrides:
             override = await self._grant(actor, exam_id, data, now)
         except Conflict:
             # Another proctor approved the same connection at the same moment: theirs is the override.
-            override = await self._active(exam_id, data)
-            if override is None:
+            active = await self._active(exam_id, data)
+            if active is None:
                 raise
+            override = active
         self.gate.invalidate(exam_id)
         return override
 

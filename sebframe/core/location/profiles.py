@@ -12,9 +12,9 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
@@ -30,13 +30,15 @@ from sebframe.core.location.decide import ProfileVersion
 from sebframe.core.location.rules import CompiledProfile, ParsedProfile, compile_profile, parse_profile
 from sebframe.core.location.schemas import LocationInput, ProfileInput
 from sebframe.core.net import IPNetwork
-from sebframe.core.paging import ListParams, Page, contains, fetch_page
+from sebframe.core.paging import AnySelect, ListParams, Page, contains, fetch_page
 
 log = logging.getLogger(__name__)
 
 LOCATION_FILTERS = ("name", "hidden")
 PROFILE_FILTERS = ("name", "location", "hidden")
 _COMPILED_CACHE = 512  # profile versions kept compiled per process
+
+EntityT = TypeVar("EntityT", Location, LocationProfile)
 
 
 class RulesRejected(ValidationFailed):
@@ -313,8 +315,8 @@ class LocationProfileService:
             raise PermissionDenied("you may not change locations and IP profiles")
 
     @staticmethod
-    def _visible(statement: Select[Any], model: type[Location] | type[LocationProfile], actor: Actor
-                 ) -> Select[Any]:
+    def _visible(statement: AnySelect, model: type[Location] | type[LocationProfile], actor: Actor
+                 ) -> AnySelect:
         scope = actor.scope(Privilege.READ, EntityType.LOCATION)
         if scope == Scope.OVERALL:
             return statement
@@ -322,8 +324,8 @@ class LocationProfileService:
             return statement.where(model.id.is_(None))
         return statement.where(model.institution_id == actor.institution_id)
 
-    async def _load(self, session: AsyncSession, actor: Actor, model: type[Any], entity_id: int,
-                    privilege: Privilege = Privilege.READ, *, lock: bool = False) -> Any:
+    async def _load(self, session: AsyncSession, actor: Actor, model: type[EntityT], entity_id: int,
+                    privilege: Privilege = Privilege.READ, *, lock: bool = False) -> EntityT:
         kind = "location" if model is Location else "IP profile"
         entity = (await session.get(model, entity_id, with_for_update=lock or None)
                   if isinstance(entity_id, int) and is_valid_id(entity_id) else None)
@@ -362,8 +364,8 @@ class LocationProfileService:
             raise Conflict(f"a {kind} named {name!r} already exists")
 
 
-def _hidden_filter(statement: Select[Any], model: type[Location] | type[LocationProfile], params: ListParams
-                   ) -> Select[Any]:
+def _hidden_filter(statement: AnySelect, model: type[Location] | type[LocationProfile], params: ListParams
+                   ) -> AnySelect:
     """Hidden entities are listed only when asked for (``hidden=yes``, or ``all``)."""
     wanted = params.filters.get("hidden", "no").lower()
     if wanted in ("yes", "true", "1"):

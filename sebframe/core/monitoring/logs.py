@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
@@ -31,7 +31,7 @@ from sebframe.core.db.models import ClientConnection, ClientEvent, Exam
 from sebframe.core.errors import NotFound, PermissionDenied, ValidationFailed
 from sebframe.core.exams.access import visible
 from sebframe.core.monitoring.csv_export import BOM, csv_text, spreadsheet_cell
-from sebframe.core.paging import ListParams, Page, contains, fetch_page
+from sebframe.core.paging import AnySelect, Column, ListParams, Page, contains, fetch_page
 from sebframe.core.session.events import EventType
 
 CLIENT_LOG_FILTERS = ("exam_id", "user_session", "event_type", "from", "to", "text")
@@ -45,7 +45,7 @@ CSV_HEADER = ("Event Type", "Message", "Value", "Client Time (UTC)", "Server Tim
 EXPORT_CHUNK_SIZE = 5_000  # events per query of the export
 DELETE_CHUNK_SIZE = 5_000  # events per transaction of a deletion: live event writes wait at most one chunk
 
-_SORTABLE: dict[str, ColumnElement[Any]] = {
+_SORTABLE: dict[str, Column] = {
     "server_time": ClientEvent.server_time_ms,
     "client_time": ClientEvent.client_time_ms,
     "event_type": ClientEvent.event_type,
@@ -253,7 +253,7 @@ def _require(actor: Actor, privilege: Privilege) -> None:
 def _conditions(actor: Actor, privilege: Privilege, filters: Mapping[str, str]) -> list[ColumnElement[bool]]:
     """WHERE conditions on ``client_event``: the actor's exams, then the filters. Validates every filter."""
     _require(actor, privilege)
-    exams: Select[Any] = visible(select(Exam.id), actor, privilege, EntityType.CLIENT_EVENT)
+    exams: AnySelect = visible(select(Exam.id), actor, privilege, EntityType.CLIENT_EVENT)
     return [ClientEvent.exam_id.in_(exams), *_filter_conditions(filters)]
 
 
@@ -284,7 +284,7 @@ def _filter_conditions(filters: Mapping[str, str]) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _chunk(statement: Select[Any], exam_id: int, after: tuple[int, int] | None, size: int) -> Select[Any]:
+def _chunk(statement: AnySelect, exam_id: int, after: tuple[int, int] | None, size: int) -> AnySelect:
     """The next ``size`` events of one exam after (server time, id) ``after``: a range on the index
     (exam_id, server_time_ms), so each chunk costs the same however far the walk is (ordering all
     matching events by id would sort them all again for every chunk)."""

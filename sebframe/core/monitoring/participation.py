@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sebframe.core.accounts.activity import Activity, record_activity
@@ -26,7 +25,7 @@ from sebframe.core.db.models import ClientConnection, ClientEvent, ConnectionLoc
 from sebframe.core.errors import ValidationFailed
 from sebframe.core.exams.access import load_monitored_exam
 from sebframe.core.monitoring.csv_export import BOM, csv_text, spreadsheet_cell
-from sebframe.core.paging import ListParams, Page, contains, fetch_page
+from sebframe.core.paging import AnySelect, ListParams, Page, contains, fetch_page
 
 PARTICIPATION_FILTERS = ("user", "address", "machine", "status")
 PARTICIPATION_SORTS = ("user", "first_contact", "address", "machine", "status")
@@ -117,7 +116,7 @@ class ParticipationService:
             yield csv_text([_csv_values(row) for row in rows]).encode()
 
 
-def _filtered(statement: Select[Any], filters: Mapping[str, str]) -> Select[Any]:
+def _filtered(statement: AnySelect, filters: Mapping[str, str]) -> AnySelect:
     if "user" in filters:
         text = filters["user"]
         statement = statement.where(or_(contains(ClientConnection.user_session_id, text),

@@ -15,10 +15,10 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, exists, or_, select, update
+from sqlalchemy import bindparam, delete, exists, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sebframe.core.db import Database
+from sebframe.core.db import Database, table_of
 from sebframe.core.db.models import ClientConnection, ConnectionStatus, Exam, ProctoringParticipant, ProctoringSetting
 from sebframe.core.db.models import ProctoringRoom as RoomRow
 from sebframe.core.proctoring.meetings import ExamTimes, Meetings
@@ -67,7 +67,7 @@ class RoomAssigner:
         running = runtime.running
         async with self.db.read() as session:
             active = (await session.execute(
-                select(ProctoringSetting, Exam.end_time).join(Exam, Exam.id == ProctoringSetting.exam_id)
+                select(ProctoringSetting, Exam.id, Exam.end_time).join(Exam, Exam.id == ProctoringSetting.exam_id)
                 .where(ProctoringSetting.enabled.is_(True), ProctoringSetting.exam_id.in_(list(running)))
                 .order_by(ProctoringSetting.id))).all() if running else []
             has_rooms = or_(exists().where(RoomRow.setting_id == ProctoringSetting.id),
@@ -75,12 +75,12 @@ class RoomAssigner:
             stale = list((await session.execute(
                 select(ProctoringSetting).where(
                     or_(ProctoringSetting.exam_id.is_(None), ProctoringSetting.enabled.is_(False),
-                        ProctoringSetting.exam_id.not_in(list(running)) if running else True),
+                        ProctoringSetting.exam_id.not_in(list(running)) if running else true()),
                     or_(has_rooms, ProctoringSetting.exam_id.is_(None))))).scalars())
         for setting in stale:
             await self._dispose(setting)
-        for setting, end_time in active:
-            exam = running[setting.exam_id]
+        for setting, exam_id, end_time in active:
+            exam = running[exam_id]
             try:
                 await self.assign(setting, exam, ExamTimes(exam.id, exam.institution_id, end_time))
             except Exception:  # one exam's meeting service failing must not stop the others
@@ -167,7 +167,7 @@ class RoomAssigner:
         room_ids = (await session.execute(select(RoomRow.id).where(
             RoomRow.setting_id == setting_id, RoomRow.kind == RoomKind.COLLECTING.value))).scalars().all()
         if room_ids:
-            table = RoomRow.__table__
+            table = table_of(RoomRow)
             await session.execute(update(table).where(table.c.id == bindparam("rid")).values(size=bindparam("n"))
                                   .execution_options(synchronize_session=False),
                                   [{"rid": room_id, "n": counts.get(room_id, 0)} for room_id in room_ids])

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sebframe.core.db import Database
+from sebframe.core.db import Database, table_of
 from sebframe.core.db.models import (
     ClientConnection,
     ClientInstruction,
@@ -149,7 +149,7 @@ class RoomKeeper:
         await self._broadcast_state(service, moves)
 
     async def _record(self, setting_id: int, values: list[dict[str, object]]) -> None:
-        table = ProctoringParticipant.__table__
+        table = table_of(ProctoringParticipant)
         async with self.db.transaction() as session:
             for start in range(0, len(values), CHUNK):
                 await session.execute(
@@ -200,7 +200,7 @@ class RoomKeeper:
                 confirmed.append(member)
             else:
                 expired.append(member)
-        table = ProctoringParticipant.__table__
+        table = table_of(ProctoringParticipant)
         async with self.db.transaction() as session:
             if confirmed:
                 for start in range(0, len(confirmed), CHUNK):

@@ -8,6 +8,7 @@ for ``phsk``/``pkhs`` encryption of their export.
 
 from __future__ import annotations
 
+import builtins  # `list` is also a method name of a class here, shadowing the builtin in its signatures
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -229,7 +230,7 @@ class CertificateService:
         async with self.db.read() as session:
             return await fetch_page(session, statement, params, _SORTABLE, [Certificate.alias, Certificate.id])
 
-    async def choices(self, actor: Actor, institution_id: int) -> list[Certificate]:
+    async def choices(self, actor: Actor, institution_id: int) -> builtins.list[Certificate]:
         """The certificates a connection configuration of that institution may be encrypted with."""
         if not actor.may(Privilege.READ, EntityType.CERTIFICATE, institution_id=institution_id):
             return []
@@ -242,7 +243,7 @@ class CertificateService:
         async with self.db.read() as session:
             return await self._visible(session, actor, certificate_id)
 
-    async def usage(self, actor: Actor, certificate_id: int) -> list[tuple[int, str]]:
+    async def usage(self, actor: Actor, certificate_id: int) -> builtins.list[tuple[int, str]]:
         """The connection configurations (id, name) encrypted with this certificate."""
         async with self.db.read() as session:
             certificate = await self._visible(session, actor, certificate_id)
@@ -346,7 +347,7 @@ class CertificateService:
         return actor.may(Privilege.WRITE, EntityType.CERTIFICATE, institution_id=institution_id)
 
     @staticmethod
-    def _visible_statement(actor: Actor) -> Select[tuple[Certificate]]:
+    def _visible_statement(actor: Actor) -> Select[Certificate]:
         return scoped_to_institution(select(Certificate), actor, EntityType.CERTIFICATE, Certificate.institution_id,
                                      "certificates")
 
@@ -360,7 +361,7 @@ class CertificateService:
             raise PermissionDenied(f"you may not change certificate {certificate.alias!r}")
 
     @staticmethod
-    async def _usage(session: AsyncSession, certificate_id: int) -> list[tuple[int, str]]:
+    async def _usage(session: AsyncSession, certificate_id: int) -> builtins.list[tuple[int, str]]:
         rows = await session.execute(
             select(ConnectionConfiguration.id, ConnectionConfiguration.name)
             .where(ConnectionConfiguration.certificate_id == certificate_id)

@@ -562,7 +562,7 @@ class ConnectionConfigService:
                         institution_id=config.institution_id)
 
     @staticmethod
-    def _visible_statement(actor: Actor) -> Select[tuple[ConnectionConfiguration]]:
+    def _visible_statement(actor: Actor) -> Select[ConnectionConfiguration]:
         return scoped_to_institution(select(ConnectionConfiguration), actor, EntityType.CONNECTION_CONFIGURATION,
                                      ConnectionConfiguration.institution_id, "connection configurations")
 

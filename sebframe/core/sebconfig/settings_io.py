@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 from .catalogue import Attribute, AttributeType, Catalogue, InlineColumn, ValueKind, load_catalogue
@@ -449,9 +450,9 @@ class _Importer:
             # Right plist type but outside what the GUI allows (e.g. an unknown option): keep it,
             # it exports exactly as imported.
             self.warn(f"{path}: {exc} Kept as imported.")
-            return text  # type: ignore[return-value]
+            return text
 
-    def _typed_text(self, attr: Attribute, kind: ValueKind, raw: Any, path: str) -> Any:
+    def _typed_text(self, attr: Attribute, kind: ValueKind, raw: Any, path: str) -> str | None | _Mismatch:
         if kind == ValueKind.BOOLEAN:
             return ("true" if raw else "false") if isinstance(raw, bool) else _MISMATCH
         if kind in (ValueKind.INTEGER, ValueKind.KIOSK_MODE):
@@ -534,7 +535,13 @@ class _Importer:
         return rows
 
 
-_MISMATCH: Any = object()
+class _Mismatch(Enum):
+    """The raw value is not of the attribute's plist type (a one-member enum, so the type checker narrows)."""
+
+    MISMATCH = "mismatch"
+
+
+_MISMATCH = _Mismatch.MISMATCH
 
 
 def _as_text(raw: Any) -> str | None:

@@ -338,6 +338,7 @@ class HandshakeService:
         await session.execute(update(Exam).where(Exam.id == exam.id, Exam.app_signature_salt.is_(None))
                               .values(app_signature_salt=new_exam_salt()))
         salt = (await session.execute(select(Exam.app_signature_salt).where(Exam.id == exam.id))).scalar_one()
+        assert salt is not None  # the UPDATE above filled it in if it was empty
         exam.app_signature_salt = salt
         return salt
 

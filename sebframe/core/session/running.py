@@ -6,6 +6,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,7 +71,7 @@ def missing_threshold(indicator_rows: list[Indicator]) -> float:
     return max(values) if values else math.inf
 
 
-def _thresholds(text: str) -> list[dict[str, object]]:
+def _thresholds(text: str) -> list[dict[str, Any]]:
     try:
         data = json.loads(text or "[]")
     except ValueError:

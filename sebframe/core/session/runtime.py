@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 
-from sebframe.core.db import Database
+from sebframe.core.db import Database, table_of
 from sebframe.core.db.models import (
     ACTIVE_STATES,
     ClientConnection,
@@ -212,10 +212,10 @@ class SessionRuntime:
             ids = [row.id for row in rows]
             queued: dict[int, list[Instruction]] = {}
             if ids:
-                for instruction in (await session.execute(
+                for stored in (await session.execute(
                         select(ClientInstruction).where(ClientInstruction.connection_id.in_(ids))
                         .order_by(ClientInstruction.id))).scalars():
-                    queued.setdefault(instruction.connection_id, []).append(_instruction(instruction))
+                    queued.setdefault(stored.connection_id, []).append(_instruction(stored))
             pending = await _pending_counts(session, ids) if ids else {}
         for row in rows:
             connection = self.connections.get(row.connection_token)
@@ -432,9 +432,9 @@ class SessionRuntime:
                     held.enqueue(_instruction(row))
         return [row.id for row in rows]
 
-    async def withdraw_instructions(self, instruction_ids: Iterable[int]) -> None:
+    async def withdraw_instructions(self, instruction_ids: Iterable[int | None]) -> None:
         """Delete undelivered instructions (a JOIN superseded by another); other processes stop offering them
-        with their next sync."""
+        with their next sync. ``None`` (no instruction) is skipped."""
         ids = [instruction_id for instruction_id in instruction_ids if instruction_id]
         if not ids:
             return
@@ -484,7 +484,7 @@ class SessionRuntime:
             return
         for connection in pinged:
             connection.ping_dirty = connection.address_dirty = False
-        table = ClientConnection.__table__
+        table = table_of(ClientConnection)
         now = now_ms()
         try:
             async with self.db.engine.begin() as db_connection:
@@ -500,7 +500,7 @@ class SessionRuntime:
                         [{"connection_id": c.id, "address": c.client_address} for c in moved])
                 if delivered:
                     await db_connection.execute(
-                        delete(ClientInstruction.__table__).where(ClientInstruction.__table__.c.id.in_(delivered)))
+                        delete(table_of(ClientInstruction)).where(table_of(ClientInstruction).c.id.in_(delivered)))
         except Exception:
             for connection in pinged:  # try again next round
                 connection.ping_dirty = True
@@ -519,7 +519,7 @@ class SessionRuntime:
         """Take over connection changes made elsewhere (only columns, one query for notifications)."""
         started = now_ms()
         since = self._state_since_ms - STATE_SYNC_MARGIN_MS
-        table = ClientConnection.__table__
+        table = table_of(ClientConnection)
         async with self.db.read() as session:
             rows = (await session.execute(
                 select(*(table.c[name] for name in LIVE_COLUMNS)).where(table.c.changed_ms > since))).all()

@@ -15,13 +15,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from sebframe.core.db import Database
+from sebframe.core.db import Database, table_of
 from sebframe.core.db.models import ACTIVE_STATES, ClientConnection, SessionLease
 from sebframe.core.session.ask import grant_decision
 from sebframe.core.session.clock import now_ms
@@ -81,7 +81,7 @@ class Supervisor:
                                MISSING_PING_TEXT if missing else PING_BACK_TEXT, float(age)))
         if not changes:
             return
-        table = ClientConnection.__table__
+        table = table_of(ClientConnection)
         async with self.db.engine.begin() as connection:  # rows in id order: no deadlock with the ping flush
             await connection.execute(
                 update(table).where(table.c.id == bindparam("connection_id"))
@@ -93,7 +93,7 @@ class Supervisor:
     async def _lease(self) -> bool:
         """Take or renew the lease; True while this process holds it."""
         now = now_ms()
-        table = SessionLease.__table__
+        table = table_of(SessionLease)
         async with self.db.engine.begin() as connection:
             result = await connection.execute(
                 update(table).where(table.c.name == LEASE_NAME,
@@ -113,7 +113,7 @@ class Supervisor:
         return True
 
     @staticmethod
-    def _grant_changes(runtime: SessionRuntime, rows: list[Any]) -> list[tuple[int, bool]]:
+    def _grant_changes(runtime: SessionRuntime, rows: Sequence[Row[*tuple[Any, ...]]]) -> list[tuple[int, bool]]:
         """SEB Server's numerical trust: an ASK shared by more connections than the threshold, or a registered
         grant, is trusted. Only for exams that check signature keys."""
         counts = Counter((row.exam_id, row.ask) for row in rows if row.ask)

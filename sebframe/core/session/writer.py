@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from sebframe.core.db import Database
+from sebframe.core.db import Database, table_of
 from sebframe.core.db.models import ClientConnection, ClientEvent
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ class EventWriter:
             await self._copy(rows)
             return
         async with self.db.engine.begin() as connection:
-            await connection.execute(insert(ClientEvent.__table__), rows)
+            await connection.execute(insert(table_of(ClientEvent)), rows)
 
     async def _copy(self, rows: list[EventRow]) -> None:
         """PostgreSQL's COPY: a fraction of the CPU of a multi-row INSERT, on both sides."""

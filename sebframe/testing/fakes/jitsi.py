@@ -42,7 +42,8 @@ class CheckedToken:
 
     @property
     def user_name(self) -> str | None:
-        return self.claims.get("context", {}).get("user", {}).get("name")
+        name: str | None = self.claims.get("context", {}).get("user", {}).get("name")  # checked: a string
+        return name
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -33,7 +35,7 @@ async def login(request: Request) -> Response:
     services = services_of(request)
     suffix = request.path_params.get("suffix") or request.query_params.get("institution")
     institution = await services.institutions.by_url_suffix(suffix) if suffix else None
-    context = {
+    context: dict[str, Any] = {
         "title": "Sign in",
         "institution": institution,
         "next": safe_next(request.query_params.get("next"), "/"),

@@ -7,6 +7,7 @@ rules are in :class:`~sebframe.core.sebconfig.exam_configs.ExamConfigService`; t
 
 from __future__ import annotations
 
+import builtins  # `list` is also a method name of a class here, shadowing the builtin in its signatures
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -476,7 +477,7 @@ class ConfigScreens:
 
     # -- routes --------------------------------------------------------------------------------
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> builtins.list[Route]:
         b = self.base
         item = b + "/{id:int}"
         return [

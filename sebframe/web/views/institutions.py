@@ -177,12 +177,12 @@ async def deactivate_institution(request: Request) -> Response:
             "next": safe_next(request.query_params.get("next"), f"/institutions/{institution_id}"),
         })
     form = await request.form()
-    report = await service.set_active(actor, institution_id, False)
-    if report is None:
+    deactivated = await service.set_active(actor, institution_id, False)
+    if deactivated is None:
         flash(request, "The institution was already inactive.", "info")
     else:
-        flash(request, f"Institution {report.institution_name} deactivated, with {report.user_accounts} "
-                       f"user account{'' if report.user_accounts == 1 else 's'}.")
+        flash(request, f"Institution {deactivated.institution_name} deactivated, with {deactivated.user_accounts} "
+                       f"user account{'' if deactivated.user_accounts == 1 else 's'}.")
     return redirect(safe_next(form.get("next"), f"/institutions/{institution_id}"))
 
 

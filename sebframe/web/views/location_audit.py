@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from sebframe.core.accounts.actor import Actor, Scope
 from sebframe.core.accounts.roles import EntityType, Privilege
+from sebframe.core.db.models import LocationAuditRecord
 from sebframe.core.errors import PermissionDenied, ValidationFailed
 from sebframe.core.location.audit_format import AuditCode
 from sebframe.core.location.audit_log import AUDIT_FILTERS, EXPORT_FORMATS, fields_of
@@ -47,14 +48,14 @@ async def search(request: Request) -> Response:
     _require_read(actor)
     audit = services_of(request).locations.audit
     params, errors = list_params(request, AUDIT_FILTERS)
-    page: Page[object] = Page(items=[], total=0, page=params.page, size=params.size)
+    page: Page[LocationAuditRecord] = Page(items=[], total=0, page=params.page, size=params.size)
     status = 200
     try:
         filters = dict(params.filters)
         for name in ("from", "to"):
             if name in filters:
                 filters[name] = to_utc_filter(filters[name], user_zone(actor.timezone), end=name == "to")
-        page = await audit.search(actor, dataclasses.replace(params, filters=filters))  # type: ignore[assignment]
+        page = await audit.search(actor, dataclasses.replace(params, filters=filters))
     except ValidationFailed as exc:
         errors.update(field_errors(exc))
         status = 422

@@ -34,11 +34,11 @@ LANE_POLL_SECONDS = 5  # the lane refreshes itself (a blocked student waits for 
 MAX_CODE = 16
 # WOULD_BLOCK (log-only trial) is not refused: nothing to allow
 ALLOWABLE = frozenset({LocationStatus.BLOCKED, LocationStatus.VIOLATION})
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {  # by the stored status text (the LocationStatus members)
     LocationStatus.ALLOWED: "Admitted", LocationStatus.BLOCKED: "Blocked", LocationStatus.VIOLATION: "Moved outside",
     LocationStatus.WOULD_BLOCK: "Would be blocked (trial)", LocationStatus.OVERRIDDEN: "Admitted by override",
     LocationStatus.EXCEPTION: "Admitted by exception"}
-STATUS_MARKS = {
+STATUS_MARKS: dict[str, str] = {
     LocationStatus.BLOCKED: "denied", LocationStatus.VIOLATION: "denied", LocationStatus.WOULD_BLOCK: "warn",
     LocationStatus.ALLOWED: "ok", LocationStatus.OVERRIDDEN: "ok", LocationStatus.EXCEPTION: "ok"}
 SCOPE_OPTIONS = [(OverrideScope.CONNECTION.value, "This connection at this address"),

@@ -16,11 +16,12 @@ from sebframe.core.monitoring.live import Notification
 
 DEFAULT_BACKGROUND = "ffffff"  # the table's own background: no colour needed
 # The location status in words, after the room (an admitted connection shows only its room and seat).
-LOCATION_NOTES = {
+# Keyed by the stored status text, which is what the LocationStatus members are.
+LOCATION_NOTES: dict[str, str] = {
     LocationStatus.BLOCKED: "blocked", LocationStatus.VIOLATION: "moved outside",
     LocationStatus.WOULD_BLOCK: "would be blocked", LocationStatus.OVERRIDDEN: "override",
     LocationStatus.EXCEPTION: "exception"}
-LOCATION_MARKS = {LocationStatus.BLOCKED: "denied", LocationStatus.VIOLATION: "denied",
+LOCATION_MARKS: dict[str, str] = {LocationStatus.BLOCKED: "denied", LocationStatus.VIOLATION: "denied",
                   LocationStatus.WOULD_BLOCK: "warn"}
 NO_LOCATION = '<td class="location"></td>'
 

@@ -205,8 +205,8 @@ class Editor:
                 groups[group].append(attr)
         blocks = []
         for entry in order:
-            members = [entry] if isinstance(entry, Attribute) else groups[entry]  # type: ignore[index]
-            label = "" if isinstance(entry, Attribute) else group_label(entry)  # type: ignore[arg-type]
+            members = [entry] if isinstance(entry, Attribute) else groups[entry]
+            label = "" if isinstance(entry, Attribute) else group_label(entry)
             blocks.append(self._block(view, label, members, values))
         return Tab(view.name, view.label, blocks, len(attributes))
 

@@ -304,13 +304,13 @@ async def delete_user(request: Request) -> Response:
                        + (f" with {deleted} dependent entit{'y' if deleted == 1 else 'ies'}." if deleted else "."))
         return redirect("/users")
     option = _delete_option(request.query_params.get("option", DeleteOption.ACCOUNT_ONLY.value))
-    report = await service.deletion_report(actor, user.id, option) if request.query_params.get("report") else None
+    preview = await service.deletion_report(actor, user.id, option) if request.query_params.get("report") else None
     return await render(request, "users/delete.html", {
         "title": f"Delete User Account {user.username}",
         "user": user,
         "option": option.value,
         "options": DELETE_OPTIONS,
-        "report": report,
+        "report": preview,
     })
 
 

@@ -3,6 +3,7 @@ exams; the settings are in its parts (``working_copy``, ``revisions``, ``files``
 
 from __future__ import annotations
 
+import builtins  # `list` is also a method name of a class here, shadowing the builtin in its signatures
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -87,7 +88,7 @@ class ExamConfigService:
         async with self.db.read() as session:
             return await load_configuration(session, actor, config_id, kind=kind)
 
-    async def template_choices(self, actor: Actor) -> list[ExamConfiguration]:
+    async def template_choices(self, actor: Actor) -> builtins.list[ExamConfiguration]:
         """Templates of the actor's institution a new exam configuration can start from."""
         if not actor.may(Privilege.READ, EntityType.CONFIGURATION_TEMPLATE, institution_id=actor.institution_id):
             return []

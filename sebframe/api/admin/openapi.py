@@ -86,7 +86,7 @@ def openapi_document(router: ApiRouter) -> dict[str, Any]:
             success["content"] = {media: {"schema": {"type": "string", "format": "binary"}}
                                   for media in endpoint.response_media}
         elif endpoint.response_model is not None:
-            schema = ref(endpoint.response_model)
+            schema: dict[str, Any] = ref(endpoint.response_model)
             if endpoint.response_is_page:
                 schema = {"type": "object", "required": ["items", "total", "page", "size", "pages"],
                           "properties": {"items": {"type": "array", "items": schema},

@@ -133,8 +133,9 @@ async def test_missing_ping_events_once_per_transition(client: httpx.AsyncClient
     await runtime.supervisor.run(runtime)
     await runtime.writer.close()
     async with services.db.read() as session:
+        # in the order they happened: the group commit may store two batches in either order under load
         events = [(row.event_type, row.text) for row in (await session.execute(
-            select(ClientEvent).order_by(ClientEvent.id))).scalars()]
+            select(ClientEvent).order_by(ClientEvent.server_time_ms, ClientEvent.id))).scalars()]
     assert events == [("ERROR_LOG", "Missing Client Ping"), ("INFO_LOG", "Client Ping Back To Normal")]
 
 

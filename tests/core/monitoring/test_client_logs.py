@@ -24,7 +24,7 @@ from sebframe.core.paging import ListParams
 from sebframe.core.services import Services
 from tests.client_log_helpers import Event, add_connection, add_events, add_exam, bulk_events
 from tests.conftest import Factory
-from tests.seb_client import SebClient, seb_world
+from tests.seb_client import SebClient, build_seb_world
 
 pytestmark = pytest.mark.anyio
 
@@ -282,7 +282,7 @@ async def test_count_then_delete_filtered_events(services: Services, world: Worl
 
 
 async def test_events_of_a_real_seb_client(services: Services, client: httpx.AsyncClient, tmp_path: Path) -> None:
-    seb = await seb_world(services, tmp_path / "seb")
+    seb = await build_seb_world(services, tmp_path / "seb")
     alice = SebClient(client, seb, name="alice")
     await alice.connect("alice")
     for entry in ({"type": "ERROR_LOG", "text": "Browser crashed", "timestamp": 1_700_000_000_000},

@@ -1,4 +1,5 @@
-"""Fixtures for the whole suite: a migrated database (SQLite, PostgreSQL or MariaDB), services, app, client.
+"""Fixtures for the whole suite: a migrated database (SQLite, PostgreSQL or MariaDB), services, app, client,
+factory and the running exam SEB clients connect to (`seb_world`; all world fixtures: docs/architecture.md).
 
 Choose the database with SEBFRAME_TEST_DATABASE_URL (a database of that name is dropped and created);
 the default is a temporary SQLite file. Every test starts with empty tables.
@@ -31,6 +32,7 @@ from sebframe.core.db.models import Institution, UserAccount, UserRoleGrant
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.services import Services
 from sebframe.settings import Settings, normalise_database_url
+from tests.seb_client import SebWorld, build_seb_world
 
 PASSWORD = "correct-horse-42"
 TEST_DATA = Path(__file__).resolve().parent / "data"  # public test vectors; sources and licences in its README
@@ -161,6 +163,13 @@ class Factory:
 @pytest.fixture
 def factory(services: Services) -> Factory:
     return Factory(services)
+
+
+@pytest.fixture
+async def seb_world(services: Services, tmp_path: Path) -> SebWorld:
+    """The demo exam, running, with a published exam configuration and an active connection configuration:
+    what a SEB client needs to connect (see ``tests.seb_client.SebClient``). Its files are in ``tmp_path/seb``."""
+    return await build_seb_world(services, tmp_path / "seb")
 
 
 @pytest.fixture(scope="session")

@@ -43,15 +43,15 @@ class Participants:
 
 
 async def connect_participants(services: Services, app: Any, client: httpx.AsyncClient,
-                               world: SebWorld) -> Participants:
+                               seb_world: SebWorld) -> Participants:
     transport = httpx.ASGITransport(app=app, client=(LAPTOP_ADDRESS, 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as laptop:
-        alice_pc = SebClient(client, world, name="alice")
+        alice_pc = SebClient(client, seb_world, name="alice")
         await alice_pc.connect(user="alice")
         assert (await alice_pc.close()).status_code == 200
-        alice_laptop = SebClient(laptop, world, name="alice-laptop")
+        alice_laptop = SebClient(laptop, seb_world, name="alice-laptop")
         await alice_laptop.connect(user="alice")
-    bob = SebClient(client, world, name="bob")
+    bob = SebClient(client, seb_world, name="bob")
     await bob.connect(user="bob")
     assert (await bob.log({"type": "INFO_LOG", "timestamp": 1700000000000, "text": "Started."})).status_code == 204
     await services.sessions.runtime.sync()  # pings and state changes are in the database

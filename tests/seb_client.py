@@ -32,7 +32,7 @@ class SebWorld:
     connection_config_name: str
 
 
-async def seb_world(services: Services, data_dir: Path) -> SebWorld:
+async def build_seb_world(services: Services, data_dir: Path) -> SebWorld:
     await ensure_initial_data(services.db, data_dir)
     demo = await ensure_demo_exam(services, server_url="http://testserver", out=data_dir / "demo.seb")
     settings = decode_seb(demo.connection_file.read_bytes()).settings

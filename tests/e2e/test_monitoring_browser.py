@@ -28,7 +28,7 @@ from sebframe.testing import registry_with
 from tests.conftest import empty_tables
 from tests.e2e.conftest import LiveServer, serving
 from tests.e2e.test_browser_accounts import sign_in
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld, build_seb_world
 
 pytestmark = pytest.mark.browser
 
@@ -137,7 +137,7 @@ def _registry():  # type: ignore[no-untyped-def]
 async def _seed(settings: Settings, data_dir: Path) -> SebWorld:
     services = Services.create(settings, _registry())
     try:
-        world = await seb_world(services, data_dir)
+        world = await build_seb_world(services, data_dir)
         async with services.db.transaction() as session:
             await session.execute(update(UserAccount).where(UserAccount.username == "demo-supporter")
                                   .values(password_hash=hash_password(PASSWORD), timezone="Europe/Zurich"))

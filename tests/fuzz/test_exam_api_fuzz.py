@@ -42,7 +42,7 @@ from sebframe.core.plugins import PluginRegistry
 from sebframe.core.services import Services
 from sebframe.settings import Settings
 from tests.conftest import empty_tables
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld, build_seb_world
 
 EXAMPLES = 1500  # requests: about 30 s on SQLite on a 2-core machine
 
@@ -331,7 +331,7 @@ async def _start(settings: Settings, data_dir: Path) -> tuple[Fuzz, httpx.AsyncC
     app = create_app(services=services)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     http = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-    world = await seb_world(services, data_dir)
+    world = await build_seb_world(services, data_dir)
     bystander = SebClient(http, world, name="bystander")
     await bystander.connect(user="bystander-user")
     fuzz = Fuzz(services, app, http, world, bystander)

@@ -45,7 +45,7 @@ from sebframe.web.views import routes
 from tests.conftest import PASSWORD
 from tests.exam_helpers import exam_services, make_config_template
 from tests.proctoring_helpers import jitsi_settings, supervise
-from tests.seb_client import SebClient, seb_world
+from tests.seb_client import SebClient, build_seb_world
 
 # Pages anyone may open; every other page needs a session.
 PUBLIC_PAGES = frozenset({"/login", "/login/{suffix}", "/register", "/institutions/{institution_id}/logo"})
@@ -143,7 +143,7 @@ async def build_world(services: Services, http: httpx.AsyncClient, data_dir: Pat
     """Everything as the demo's exam administrator. Every user's password becomes ``PASSWORD``: "admin" (SEB
     Server administrator), "demo-institution-admin", "demo-exam-admin" and "demo-supporter". The SEB client talks
     to the server through ``http``."""
-    seb = await seb_world(services, data_dir)
+    seb = await build_seb_world(services, data_dir)
     async with services.db.transaction() as session:
         await session.execute(update(UserAccount).values(password_hash=hash_password(PASSWORD)))
         session.add(Indicator(exam_id=seb.exam_id, name="Errors", indicator_type="ERROR_COUNT", color="ffffff",

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +21,7 @@ from sebframe.core.location.exam_location import ExamPolicy
 from sebframe.core.location.schemas import PolicyInput, PolicyMode, ProfileInput, ViolationAction
 from sebframe.core.services import Services
 from tests.conftest import PASSWORD, Factory, sign_in
-from tests.seb_client import SebWorld, seb_world
+from tests.seb_client import SebWorld
 
 pytestmark = pytest.mark.anyio
 
@@ -46,8 +45,7 @@ class Setting:
 
 
 @pytest.fixture
-async def setting(services: Services, client: httpx.AsyncClient, factory: Factory, tmp_path: Path) -> Setting:
-    world = await seb_world(services, tmp_path / "seb")
+async def setting(services: Services, client: httpx.AsyncClient, factory: Factory, seb_world: SebWorld) -> Setting:
     async with services.db.transaction() as session:
         await session.execute(update(UserAccount).where(UserAccount.username.like("demo-%"))
                               .values(password_hash=hash_password(PASSWORD), timezone="Europe/Zurich"))
@@ -60,7 +58,7 @@ async def setting(services: Services, client: httpx.AsyncClient, factory: Factor
                         ("Old Pool", "ALLOW 10.9.0.0/16")):
         ids.append((await profiles.create_profile(exam_admin, ProfileInput(name=name, rules=rules))).id)
     await profiles.set_profile_hidden(exam_admin, ids[2], True)
-    return Setting(services, client, world, exam_admin, *ids)
+    return Setting(services, client, seb_world, exam_admin, *ids)
 
 
 def checked(html: str) -> list[str]:

@@ -41,7 +41,8 @@ class World:
 
 
 @pytest.fixture
-async def world(services: Services, factory: Factory, client: httpx.AsyncClient) -> World:
+async def location_world(services: Services, factory: Factory, client: httpx.AsyncClient) -> World:
+    """Location pages world: ETH's administrators and supporter, UZH's exam admin, ETH's Physics and UZH's Biology."""
     eth = await factory.institution("ETH")
     uzh = await factory.institution("UZH")
     ia = actor_of(await factory.user(eth, "ia", Role.INSTITUTIONAL_ADMIN))
@@ -75,19 +76,19 @@ def _canonical(page: str) -> list[str]:
     return [html.unescape(rule) for rule in re.findall(r'<code class="rule action-\w+">([^<]*)</code>', page)]
 
 
-async def test_menu_entries_by_role(world: World) -> None:
-    await sign_in(world.client, "sam")
-    home = (await world.client.get("/")).text
+async def test_menu_entries_by_role(location_world: World) -> None:
+    await sign_in(location_world.client, "sam")
+    home = (await location_world.client.get("/")).text
     assert 'href="/locations"' in home and 'href="/location-profiles"' in home
     assert 'href="/location-audit"' in home  # a supporter reads the records of the exams it supervises
     assert "Network Locations" in home
-    await sign_in(world.client, "ia")
-    home = (await world.client.get("/")).text
+    await sign_in(location_world.client, "ia")
+    home = (await location_world.client.get("/")).text
     assert 'href="/locations"' in home and 'href="/location-audit"' in home  # writes locations: profile changes
 
 
-async def test_locations_create_edit_hide_unhide(world: World) -> None:
-    client = world.client
+async def test_locations_create_edit_hide_unhide(location_world: World) -> None:
+    client = location_world.client
     await sign_in(client, "erika")
     created = await client.post("/locations/new", data={"name": "HG E 19", "description": "Computer pool, 60 seats"})
     assert created.status_code == 303
@@ -115,29 +116,29 @@ async def test_locations_create_edit_hide_unhide(world: World) -> None:
     assert "HG E 19 (ETH)" in (await client.get("/locations?name=e+19")).text
 
 
-async def test_bad_rules_show_every_error_and_save_nothing(world: World) -> None:
-    await sign_in(world.client, "erika")
-    response = await world.client.post("/location-profiles/new", data=_form(rules=BAD_RULES))
+async def test_bad_rules_show_every_error_and_save_nothing(location_world: World) -> None:
+    await sign_in(location_world.client, "erika")
+    response = await location_world.client.post("/location-profiles/new", data=_form(rules=BAD_RULES))
     assert response.status_code == 422
     assert _rule_issues(response.text) == [("2", "E001"), ("3", "W101"), ("5", "E004")]
     page = _text(response.text)
     assert "line 2: expected ALLOW or BLOCK, found 'ALLOWED'" in page
     assert "line 5: leading zeros are not allowed" in page and "The rules have 2 error(s); nothing was saved." in page
     assert "ALLOWED 10.0.0.1" in page  # the text is kept in the form to be fixed
-    assert await _profile_count(world.services) == 0
-    async with world.services.db.read() as session:
+    assert await _profile_count(location_world.services) == 0
+    async with location_world.services.db.read() as session:
         assert (await session.execute(select(func.count()).select_from(LocationAuditRecord))).scalar_one() == 0
     # a missing name and bad rules: both reported at once
-    both = await world.client.post("/location-profiles/new", data=_form(name="", rules=BAD_RULES))
+    both = await location_world.client.post("/location-profiles/new", data=_form(name="", rules=BAD_RULES))
     assert both.status_code == 422 and ("2", "E001") in _rule_issues(both.text) and 'class="field invalid"' in both.text
-    assert await _profile_count(world.services) == 0
+    assert await _profile_count(location_world.services) == 0
 
 
-async def test_check_button_lists_findings_and_canonical_rules(world: World) -> None:
-    await sign_in(world.client, "erika")
-    form = await world.client.get("/location-profiles/new")
+async def test_check_button_lists_findings_and_canonical_rules(location_world: World) -> None:
+    await sign_in(location_world.client, "erika")
+    form = await location_world.client.get("/location-profiles/new")
     assert 'hx-post="/location-profiles/check"' in form.text and "Notation" in form.text
-    checked = await world.client.post("/location-profiles/check", headers=HX, data=_form(
+    checked = await location_world.client.post("/location-profiles/check", headers=HX, data=_form(
         rules=BAD_RULES + "allow   10.0.0.0/8   room=Pool\r\nBLOCK *", default_room="Main"))
     assert checked.status_code == 200 and "<html" not in checked.text
     assert _rule_issues(checked.text) == [("2", "E001"), ("3", "W101"), ("5", "E004"), ("7", "I110")]
@@ -145,18 +146,19 @@ async def test_check_button_lists_findings_and_canonical_rules(world: World) -> 
                                         "BLOCK *"]
     assert "Check: 2 errors, 2 warnings, 4 rules" in checked.text
     assert 'default room">Main</span>' in checked.text
-    good = await world.client.post("/location-profiles/check", headers=HX, data=_form())
+    good = await location_world.client.post("/location-profiles/check", headers=HX, data=_form())
     assert "The rules can be saved." in good.text and _rule_issues(good.text) == []
     # without JavaScript the button posts the form: the same findings in the page, nothing saved
-    plain = await world.client.post("/location-profiles/new", data={**_form(rules=BAD_RULES), "check": "1"})
+    plain = await location_world.client.post("/location-profiles/new", data={**_form(rules=BAD_RULES), "check": "1"})
     assert plain.status_code == 200 and _rule_issues(plain.text) == [("2", "E001"), ("3", "W101"), ("5", "E004")]
-    assert await _profile_count(world.services) == 0
+    assert await _profile_count(location_world.services) == 0
 
 
-async def test_versions_and_diff(world: World) -> None:
-    client = world.client
+async def test_versions_and_diff(location_world: World) -> None:
+    client = location_world.client
     await sign_in(client, "erika")
-    location = await world.services.locations.profiles.create_location(world.erika, LocationInput(name="HG"))
+    location = await location_world.services.locations.profiles.create_location(location_world.erika,
+                                                                                 LocationInput(name="HG"))
     created = await client.post("/location-profiles/new", data=_form(
         name="HG Labs", location_id=str(location.id), default_room="HG E 19", help_text="Go to HG E 19.",
         rules="ALLOW 10.1.2.0/24\r\nBLOCK 10.1.2.66\r\n"))
@@ -189,20 +191,22 @@ async def test_versions_and_diff(world: World) -> None:
     await client.post(f"{url}/edit", data=_form(name="HG Labs 2", location_id=str(location.id),
                                                 default_room="HG E 19", help_text="Go to HG E 19.",
                                                 rules='ALLOW 10.1.2.0/24\nALLOW 10.1.3.0/24 room="HG E 21"\n'))
-    async with world.services.db.read() as session:
+    async with location_world.services.db.read() as session:
         assert (await session.execute(select(func.count()).select_from(LocationProfileVersion))).scalar_one() == 2
     listed = await client.get(f"/location-profiles?location={location.id}")
     assert "HG Labs 2" in listed.text and "HG E 19" in listed.text
 
 
-async def test_hide_keeps_exam_usage_and_edit_warns_w111(world: World) -> None:
-    client = world.client
-    services = world.services
-    profile = await services.locations.profiles.create_profile(world.erika, ProfileInput(name="Lab", rules=GOOD_RULES))
-    await services.locations.policies.set_policy(world.erika, world.physics.id, PolicyInput(profile_ids=[profile.id]))
+async def test_hide_keeps_exam_usage_and_edit_warns_w111(location_world: World) -> None:
+    client = location_world.client
+    services = location_world.services
+    profile = await services.locations.profiles.create_profile(location_world.erika,
+                                                               ProfileInput(name="Lab", rules=GOOD_RULES))
+    await services.locations.policies.set_policy(location_world.erika, location_world.physics.id,
+                                                 PolicyInput(profile_ids=[profile.id]))
     await sign_in(client, "erika")
     view = await client.get(f"/location-profiles/{profile.id}")
-    assert f'<a href="/exams/{world.physics.id}">Physics</a>' in view.text
+    assert f'<a href="/exams/{location_world.physics.id}">Physics</a>' in view.text
     edit = await client.get(f"/location-profiles/{profile.id}/edit")
     assert "In use by 1 exam(s): preview who would be blocked before saving." in _text(edit.text)
     assert f'formaction="/location-profiles/{profile.id}/preview"' in edit.text
@@ -214,53 +218,55 @@ async def test_hide_keeps_exam_usage_and_edit_warns_w111(world: World) -> None:
     hidden = await client.post(f"/location-profiles/{profile.id}/hide", data={"next": "/location-profiles"})
     assert hidden.status_code == 303
     assert "keep being checked" in (await client.get("/location-profiles")).text  # the flash
-    assert await services.locations.profiles.exams_using(world.erika, profile.id) == [world.physics.id]
+    assert (await services.locations.profiles.exams_using(location_world.erika, profile.id)
+            == [location_world.physics.id])
     assert f'href="/location-profiles/{profile.id}"' not in (await client.get("/location-profiles")).text
     assert f'href="/location-profiles/{profile.id}"' in (await client.get("/location-profiles?hidden=all")).text
     view = await client.get(f"/location-profiles/{profile.id}")
     assert "Hidden" in view.text and "Physics" in view.text and "Unhide IP Profile" in view.text
-    restriction = await services.locations.gate.restriction(world.physics.id)
+    restriction = await services.locations.gate.restriction(location_world.physics.id)
     assert restriction is not None and [version.profile_id for version in restriction.profiles] == [profile.id]
     await client.post(f"/location-profiles/{profile.id}/unhide")
-    assert not (await services.locations.profiles.get_profile(world.erika, profile.id)).hidden
+    assert not (await services.locations.profiles.get_profile(location_world.erika, profile.id)).hidden
 
 
-async def test_exam_supporter_reads_but_cannot_write(world: World) -> None:
-    services = world.services
-    location = await services.locations.profiles.create_location(world.erika, LocationInput(name="HG"))
-    profile = await services.locations.profiles.create_profile(world.erika, ProfileInput(name="Lab", rules=GOOD_RULES))
-    await sign_in(world.client, "sam")
-    listed = await world.client.get("/location-profiles")
+async def test_exam_supporter_reads_but_cannot_write(location_world: World) -> None:
+    services = location_world.services
+    location = await services.locations.profiles.create_location(location_world.erika, LocationInput(name="HG"))
+    profile = await services.locations.profiles.create_profile(location_world.erika,
+                                                               ProfileInput(name="Lab", rules=GOOD_RULES))
+    await sign_in(location_world.client, "sam")
+    listed = await location_world.client.get("/location-profiles")
     assert listed.status_code == 200 and "Lab" in listed.text and 'data-flags="visible"' in listed.text
     assert "Add IP Profile" not in listed.text
-    view = await world.client.get(f"/location-profiles/{profile.id}")
+    view = await location_world.client.get(f"/location-profiles/{profile.id}")
     assert view.status_code == 200 and "Edit IP Profile" not in view.text and "Hide IP Profile" not in view.text
-    assert (await world.client.get(f"/location-profiles/{profile.id}/versions/1")).status_code == 200
+    assert (await location_world.client.get(f"/location-profiles/{profile.id}/versions/1")).status_code == 200
     for url in ("/location-profiles/new", f"/location-profiles/{profile.id}/edit",
                 f"/location-profiles/{profile.id}/hide", "/locations/new", f"/locations/{location.id}/edit"):
-        assert (await world.client.get(url)).status_code == 403, url
-    refused = await world.client.post("/location-profiles/new", data=_form(name="Mine"))
+        assert (await location_world.client.get(url)).status_code == 403, url
+    refused = await location_world.client.post("/location-profiles/new", data=_form(name="Mine"))
     assert refused.status_code == 403 and await _profile_count(services) == 1
-    assert (await world.client.post(f"/location-profiles/{profile.id}/hide")).status_code == 403
-    assert (await world.client.post(f"/locations/{location.id}/hide")).status_code == 403
-    assert not (await services.locations.profiles.get_profile(world.erika, profile.id)).hidden
+    assert (await location_world.client.post(f"/location-profiles/{profile.id}/hide")).status_code == 403
+    assert (await location_world.client.post(f"/locations/{location.id}/hide")).status_code == 403
+    assert not (await services.locations.profiles.get_profile(location_world.erika, profile.id)).hidden
 
 
-async def test_another_institutions_profiles_are_not_found(world: World) -> None:
-    services = world.services
-    theirs = await services.locations.profiles.create_profile(world.ursula, ProfileInput(name="UZH Lab",
+async def test_another_institutions_profiles_are_not_found(location_world: World) -> None:
+    services = location_world.services
+    theirs = await services.locations.profiles.create_profile(location_world.ursula, ProfileInput(name="UZH Lab",
                                                                                          rules=GOOD_RULES))
-    their_location = await services.locations.profiles.create_location(world.ursula, LocationInput(name="UZH"))
-    await sign_in(world.client, "erika")
-    assert "UZH Lab" not in (await world.client.get("/location-profiles?hidden=all")).text
+    their_location = await services.locations.profiles.create_location(location_world.ursula, LocationInput(name="UZH"))
+    await sign_in(location_world.client, "erika")
+    assert "UZH Lab" not in (await location_world.client.get("/location-profiles?hidden=all")).text
     for url in (f"/location-profiles/{theirs.id}", f"/location-profiles/{theirs.id}/edit",
                 f"/location-profiles/{theirs.id}/versions/1", f"/location-profiles/{theirs.id}/preview",
                 f"/location-profiles/{theirs.id}/hide", f"/locations/{their_location.id}",
                 f"/locations/{their_location.id}/edit"):
-        assert (await world.client.get(url)).status_code == 404, url
-    assert (await world.client.post(f"/location-profiles/{theirs.id}/edit", data=_form())).status_code == 404
-    assert (await world.client.post(f"/location-profiles/{theirs.id}/hide")).status_code == 404
-    assert (await world.client.post(f"/locations/{their_location.id}/hide")).status_code == 404
+        assert (await location_world.client.get(url)).status_code == 404, url
+    assert (await location_world.client.post(f"/location-profiles/{theirs.id}/edit", data=_form())).status_code == 404
+    assert (await location_world.client.post(f"/location-profiles/{theirs.id}/hide")).status_code == 404
+    assert (await location_world.client.post(f"/locations/{their_location.id}/hide")).status_code == 404
     # their location cannot be chosen for our profile
-    refused = await world.client.post("/location-profiles/new", data=_form(location_id=str(their_location.id)))
+    refused = await location_world.client.post("/location-profiles/new", data=_form(location_id=str(their_location.id)))
     assert refused.status_code == 422 and await _profile_count(services) == 1

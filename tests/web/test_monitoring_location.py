@@ -12,7 +12,6 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,7 +29,7 @@ from sebframe.core.services import Services
 from sebframe.settings import Settings
 from tests.conftest import PASSWORD, Factory, sign_in
 from tests.exam_helpers import exam_services
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld
 from tests.web.test_monitoring_ui import first_stream_bytes, row_of
 
 pytestmark = pytest.mark.anyio
@@ -88,8 +87,7 @@ class Center:
 
 
 @pytest.fixture
-async def center(services: Services, app: Any, client: httpx.AsyncClient, tmp_path: Path) -> Center:
-    world = await seb_world(services, tmp_path / "seb")
+async def center(services: Services, app: Any, client: httpx.AsyncClient, seb_world: SebWorld) -> Center:
     async with services.db.transaction() as session:
         await session.execute(update(UserAccount).where(UserAccount.username.like("demo-%"))
                               .values(password_hash=hash_password(PASSWORD)))
@@ -100,8 +98,8 @@ async def center(services: Services, app: Any, client: httpx.AsyncClient, tmp_pa
     locations = services.locations
     profile = await locations.profiles.create_profile(exam_admin, ProfileInput(
         name="Room A", rules=RULES, help_text="Connect from Room A."))
-    await locations.policies.set_policy(exam_admin, world.exam_id, PolicyInput(profile_ids=[profile.id]))
-    center = Center(services, app, client, world, exam_admin, profile.id)
+    await locations.policies.set_policy(exam_admin, seb_world.exam_id, PolicyInput(profile_ids=[profile.id]))
+    center = Center(services, app, client, seb_world, exam_admin, profile.id)
     locations.gate.clock = lambda: time.monotonic() + center.offset
     return center
 

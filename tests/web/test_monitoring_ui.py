@@ -11,7 +11,6 @@ import re
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -39,7 +38,7 @@ from tests.monitoring_matrix import (
     effect,
     monitoring_world,
 )
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld
 
 pytestmark = pytest.mark.anyio
 
@@ -90,16 +89,15 @@ class Monitor:
 
 
 @pytest.fixture
-async def monitor(client: httpx.AsyncClient, services: Services, factory: Factory, tmp_path: Path) -> Monitor:
-    world = await seb_world(services, tmp_path / "seb")
+async def monitor(client: httpx.AsyncClient, services: Services, factory: Factory, seb_world: SebWorld) -> Monitor:
     async with services.db.transaction() as session:
         # the demo accounts get random passwords: give them the test password
         await session.execute(update(UserAccount).where(UserAccount.username.like("demo-%"))
                               .values(password_hash=hash_password(PASSWORD)))
-        session.add(Indicator(exam_id=world.exam_id, name="Errors", indicator_type="ERROR_COUNT", color="ffffff",
+        session.add(Indicator(exam_id=seb_world.exam_id, name="Errors", indicator_type="ERROR_COUNT", color="ffffff",
                               tags="", thresholds='[{"value": 1, "color": "ffc20e"}, {"value": 3, "color": "ed1c24"}]'))
     await services.sessions.runtime.refresh_running_exams()
-    return Monitor(services, client, world, factory)
+    return Monitor(services, client, seb_world, factory)
 
 
 def names(html: str) -> list[str]:

@@ -3,8 +3,6 @@ monitoring page's rooms, town-hall and broadcast, one-to-one from the connection
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 from sqlalchemy import update
@@ -15,19 +13,19 @@ from sebframe.core.services import Services
 from sebframe.testing.fakes.jitsi import FakeJitsi
 from tests.conftest import PASSWORD, sign_in
 from tests.proctoring_helpers import APP_SECRET, jitsi, services, supervise, user
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld
 
 pytestmark = pytest.mark.anyio
 __all__ = ["jitsi", "services"]  # fixtures
 
 
 @pytest.fixture
-async def seb(services: Services, tmp_path: Path) -> SebWorld:
-    world = await seb_world(services, tmp_path / "seb")
-    async with services.db.transaction() as session:  # the demo accounts get random passwords
+async def exam_with_logins(services: Services, seb_world: SebWorld) -> SebWorld:
+    """``seb_world`` whose demo accounts sign in with ``PASSWORD`` (the demo gives them random passwords)."""
+    async with services.db.transaction() as session:
         await session.execute(update(UserAccount).where(UserAccount.username.like("demo-%"))
                               .values(password_hash=hash_password(PASSWORD)))
-    return world
+    return seb_world
 
 
 def _form(jitsi: FakeJitsi, **changes: str) -> dict[str, object]:
@@ -37,12 +35,13 @@ def _form(jitsi: FakeJitsi, **changes: str) -> dict[str, object]:
 
 
 async def test_settings_form_tests_on_save_and_never_shows_the_secret(
-        client: httpx.AsyncClient, services: Services, seb: SebWorld, jitsi: FakeJitsi) -> None:
+        client: httpx.AsyncClient, services: Services, exam_with_logins: SebWorld, jitsi: FakeJitsi) -> None:
     await sign_in(client, "demo-supporter")
-    url = f"/exams/{seb.exam_id}/proctoring"
+    url = f"/exams/{exam_with_logins.exam_id}/proctoring"
     page = await client.get(url)
     assert page.status_code == 200 and "Jitsi Meet" in page.text and 'name="settings.app_secret"' in page.text
-    assert f'href="{url}"' in (await client.get(f"/exams/{seb.exam_id}")).text  # the exam's "Proctoring" action
+    # the exam's "Proctoring" action
+    assert f'href="{url}"' in (await client.get(f"/exams/{exam_with_logins.exam_id}")).text
 
     jitsi.status = 404
     failed = await client.post(url, data=_form(jitsi))
@@ -58,17 +57,18 @@ async def test_settings_form_tests_on_save_and_never_shows_the_secret(
     assert bad.status_code == 422 and "meeting server" in bad.text
 
 
-async def test_rooms_window_town_hall_and_reset(client: httpx.AsyncClient, services: Services, seb: SebWorld,
-                                               jitsi: FakeJitsi) -> None:
+async def test_rooms_window_town_hall_and_reset(client: httpx.AsyncClient, services: Services,
+                                               exam_with_logins: SebWorld, jitsi: FakeJitsi) -> None:
     await sign_in(client, "demo-supporter")
-    assert (await client.post(f"/exams/{seb.exam_id}/proctoring", data=_form(jitsi))).status_code == 303
-    alice = SebClient(client, seb, name="alice")
+    assert (await client.post(f"/exams/{exam_with_logins.exam_id}/proctoring", data=_form(jitsi))).status_code == 303
+    alice = SebClient(client, exam_with_logins, name="alice")
     await alice.connect(user="alice")
     await supervise(services)
 
-    panel = (await client.get(f"/monitoring/{seb.exam_id}/proctoring")).text
+    panel = (await client.get(f"/monitoring/{exam_with_logins.exam_id}/proctoring")).text
     assert "Room 1 (1 / 20)" in panel and "Open Town-hall" in panel and "alice" in panel
-    assert f'hx-get="/monitoring/{seb.exam_id}/proctoring"' in (await client.get(f"/monitoring/{seb.exam_id}")).text
+    monitoring = (await client.get(f"/monitoring/{exam_with_logins.exam_id}")).text
+    assert f'hx-get="/monitoring/{exam_with_logins.exam_id}/proctoring"' in monitoring
     room_href = panel.split('href="/proctoring/', 1)[1].split('"', 1)[0]
 
     window = await client.get(f"/proctoring/{room_href}")
@@ -82,64 +82,65 @@ async def test_rooms_window_town_hall_and_reset(client: httpx.AsyncClient, servi
     assert script.status_code == 200 and "JitsiMeetExternalAPI" in script.text
     assert (await client.get("/proctoring/assets/JITSI_MEET/..%2Fplugin.py")).status_code == 404
 
-    connection_id = int(panel.split(f'/monitoring/{seb.exam_id}/connections/', 1)[1].split('"', 1)[0])
-    detail = (await client.get(f"/monitoring/{seb.exam_id}/connections/{connection_id}")).text
-    assert f'action="/monitoring/{seb.exam_id}/proctoring/one-to-one"' in detail
-    one = await client.post(f"/monitoring/{seb.exam_id}/proctoring/one-to-one",
+    connection_id = int(panel.split(f'/monitoring/{exam_with_logins.exam_id}/connections/', 1)[1].split('"', 1)[0])
+    detail = (await client.get(f"/monitoring/{exam_with_logins.exam_id}/connections/{connection_id}")).text
+    assert f'action="/monitoring/{exam_with_logins.exam_id}/proctoring/one-to-one"' in detail
+    one = await client.post(f"/monitoring/{exam_with_logins.exam_id}/proctoring/one-to-one",
                             data={"connection_ids[]": connection_id})
     assert one.status_code == 303 and one.headers["location"].endswith("/window")
     assert (await alice.ping()).json()["attributes"]["roomType"] == "breakout"
     one_room = one.headers["location"].split("/rooms/", 1)[1].split("/", 1)[0]
-    closed = await client.post(f"/monitoring/{seb.exam_id}/proctoring/rooms/{one_room}/close")
+    closed = await client.post(f"/monitoring/{exam_with_logins.exam_id}/proctoring/rooms/{one_room}/close")
     assert closed.status_code == 303
 
-    opened = await client.post(f"/monitoring/{seb.exam_id}/proctoring/town-hall", data={"action": "open"})
+    opened = await client.post(f"/monitoring/{exam_with_logins.exam_id}/proctoring/town-hall", data={"action": "open"})
     assert opened.status_code == 303
-    assert "Close Town-hall" in (await client.get(f"/monitoring/{seb.exam_id}/proctoring")).text
+    assert "Close Town-hall" in (await client.get(f"/monitoring/{exam_with_logins.exam_id}/proctoring")).text
     # alice still holds the confirmation of the withdrawn one-to-one JOIN: it must not confirm the new JOIN
     join = (await alice.ping()).json()
     assert join["attributes"]["roomType"] == "townhall"
 
-    locked = (await client.get(f"/exams/{seb.exam_id}/proctoring")).text
+    locked = (await client.get(f"/exams/{exam_with_logins.exam_id}/proctoring")).text
     assert "the settings are locked" in locked and "Reset Rooms" in locked
-    reset = await client.post(f"/exams/{seb.exam_id}/proctoring/reset", data={})
+    reset = await client.post(f"/exams/{exam_with_logins.exam_id}/proctoring/reset", data={})
     assert reset.status_code == 303
-    assert "Reset Rooms" not in (await client.get(f"/exams/{seb.exam_id}/proctoring")).text
+    assert "Reset Rooms" not in (await client.get(f"/exams/{exam_with_logins.exam_id}/proctoring")).text
 
 
-async def test_only_those_who_supervise_get_a_window(client: httpx.AsyncClient, services: Services, seb: SebWorld,
-                                                    jitsi: FakeJitsi) -> None:
+async def test_only_those_who_supervise_get_a_window(client: httpx.AsyncClient, services: Services,
+                                                    exam_with_logins: SebWorld, jitsi: FakeJitsi) -> None:
     await sign_in(client, "demo-supporter")
-    assert (await client.post(f"/exams/{seb.exam_id}/proctoring", data=_form(jitsi))).status_code == 303
-    alice = SebClient(client, seb, name="alice")
+    assert (await client.post(f"/exams/{exam_with_logins.exam_id}/proctoring", data=_form(jitsi))).status_code == 303
+    alice = SebClient(client, exam_with_logins, name="alice")
     await alice.connect(user="alice")
     await supervise(services)
-    state = await services.proctoring.service.state(await user(services, "demo-supporter"), seb.exam_id)
+    state = await services.proctoring.service.state(await user(services, "demo-supporter"), exam_with_logins.exam_id)
     room_id = state.rooms[0].id
     await client.get("/logout")
     await sign_in(client, "demo-institution-admin")  # reads the exam, does not supervise it
-    panel = (await client.get(f"/monitoring/{seb.exam_id}/proctoring")).text
+    panel = (await client.get(f"/monitoring/{exam_with_logins.exam_id}/proctoring")).text
     assert "Room 1 (1 / 20)" in panel and "/window" not in panel and "Town-hall" not in panel
-    refused = await client.get(f"/proctoring/{seb.exam_id}/rooms/{room_id}/window")
+    refused = await client.get(f"/proctoring/{exam_with_logins.exam_id}/rooms/{room_id}/window")
     assert refused.status_code == 403 and "jwt" not in refused.text
 
 
 async def test_the_connection_offers_one_to_one_only_when_the_exam_has_it(
-        client: httpx.AsyncClient, services: Services, seb: SebWorld, jitsi: FakeJitsi) -> None:
+        client: httpx.AsyncClient, services: Services, exam_with_logins: SebWorld, jitsi: FakeJitsi) -> None:
     await sign_in(client, "demo-supporter")
-    alice = SebClient(client, seb, name="alice")
+    alice = SebClient(client, exam_with_logins, name="alice")
     await alice.connect(user="alice")
     connection = services.sessions.runtime.connections[alice.connection_token or ""]
-    detail_url = f"/monitoring/{seb.exam_id}/connections/{connection.id}"
-    one_to_one = f'action="/monitoring/{seb.exam_id}/proctoring/one-to-one"'
+    detail_url = f"/monitoring/{exam_with_logins.exam_id}/connections/{connection.id}"
+    one_to_one = f'action="/monitoring/{exam_with_logins.exam_id}/proctoring/one-to-one"'
     assert one_to_one not in (await client.get(detail_url)).text  # no proctoring at all
 
     without = _form(jitsi, **{"features[]": ["TOWN_HALL"]})
-    assert (await client.post(f"/exams/{seb.exam_id}/proctoring", data=without)).status_code == 303
+    assert (await client.post(f"/exams/{exam_with_logins.exam_id}/proctoring", data=without)).status_code == 303
     assert one_to_one not in (await client.get(detail_url)).text  # proctoring without one-to-one
 
-    assert (await client.post(f"/exams/{seb.exam_id}/proctoring", data=_form(jitsi, enabled=""))).status_code == 303
+    off = await client.post(f"/exams/{exam_with_logins.exam_id}/proctoring", data=_form(jitsi, enabled=""))
+    assert off.status_code == 303
     assert one_to_one not in (await client.get(detail_url)).text  # one-to-one, but proctoring is off
 
-    assert (await client.post(f"/exams/{seb.exam_id}/proctoring", data=_form(jitsi))).status_code == 303
+    assert (await client.post(f"/exams/{exam_with_logins.exam_id}/proctoring", data=_form(jitsi))).status_code == 303
     assert one_to_one in (await client.get(detail_url)).text

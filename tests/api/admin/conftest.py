@@ -11,7 +11,9 @@ from tests.conftest import Factory
 
 
 @pytest.fixture
-async def world(factory: Factory, client: httpx.AsyncClient) -> World:
+async def api_world(factory: Factory, client: httpx.AsyncClient) -> World:
+    """Admin API world: institutions A (ETH) and B (UZH), one user per role in A and an admin in B, each with a
+    bearer token (``World.api``)."""
     a = await factory.institution("ETH Zurich", url_suffix="eth")
     b = await factory.institution("University of Zurich", url_suffix="uzh")
     world = World(factory, client, a, b)

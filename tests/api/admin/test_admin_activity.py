@@ -12,17 +12,17 @@ from tests.api.admin.helpers import World, error_of
 pytestmark = pytest.mark.anyio
 
 
-async def _make_history(world: World) -> None:
-    root, admin = world.api("root"), world.api("a-admin")
+async def _make_history(api_world: World) -> None:
+    root, admin = api_world.api("root"), api_world.api("a-admin")
     await root.ok("POST", "/institutions", 201, json={"name": "Stanford", "active": True})
-    await root.ok("PUT", f"/institutions/{world.b.id}", json={"name": "UZH", "url_suffix": "uzh"})
-    await admin.ok("PATCH", f"/users/{world.users['a-supporter'].id}", json={"surname": "Changed"})
-    await world.api("b-admin").ok("PATCH", f"/users/{world.users['b-admin'].id}", json={"name": "Bea"})
+    await root.ok("PUT", f"/institutions/{api_world.b.id}", json={"name": "UZH", "url_suffix": "uzh"})
+    await admin.ok("PATCH", f"/users/{api_world.users['a-supporter'].id}", json={"surname": "Changed"})
+    await api_world.api("b-admin").ok("PATCH", f"/users/{api_world.users['b-admin'].id}", json={"name": "Bea"})
 
 
-async def test_server_admin_sees_everything_with_utc_times(world: World) -> None:
-    await _make_history(world)
-    page = await world.api("root").ok("GET", "/activity-log?size=100")
+async def test_server_admin_sees_everything_with_utc_times(api_world: World) -> None:
+    await _make_history(api_world)
+    page = await api_world.api("root").ok("GET", "/activity-log?size=100")
     entries = page["items"]
     assert {"Stanford", "UZH", "a-supporter", "b-admin"} <= {e["entity_name"] for e in entries}
     assert page["total"] == len(entries)
@@ -34,24 +34,24 @@ async def test_server_admin_sees_everything_with_utc_times(world: World) -> None
     assert times == sorted(times, reverse=True)  # newest first by default
 
 
-async def test_institutional_admin_sees_own_institution_only(world: World) -> None:
-    await _make_history(world)
-    api = world.api("a-admin")
+async def test_institutional_admin_sees_own_institution_only(api_world: World) -> None:
+    await _make_history(api_world)
+    api = api_world.api("a-admin")
     entries = (await api.ok("GET", "/activity-log?size=100"))["items"]
-    assert entries and all(e["institution_id"] == world.a.id for e in entries)
+    assert entries and all(e["institution_id"] == api_world.a.id for e in entries)
     assert "b-admin" not in {e["entity_name"] for e in entries}
-    assert (await api.ok("GET", f"/activity-log?institution_id={world.b.id}"))["total"] == 0
+    assert (await api.ok("GET", f"/activity-log?institution_id={api_world.b.id}"))["total"] == 0
 
 
 @pytest.mark.parametrize("username", ["a-examadmin", "a-supporter"])
-async def test_exam_staff_may_not_read_the_log(world: World, username: str) -> None:
-    body = error_of(await world.api(username).get("/activity-log"), 403)
+async def test_exam_staff_may_not_read_the_log(api_world: World, username: str) -> None:
+    body = error_of(await api_world.api(username).get("/activity-log"), 403)
     assert body["error"] == "forbidden"
 
 
-async def test_filters(world: World) -> None:
-    await _make_history(world)
-    api = world.api("root")
+async def test_filters(api_world: World) -> None:
+    await _make_history(api_world)
+    api = api_world.api("root")
 
     async def names(query: str) -> list[str]:
         return [e["entity_name"] for e in (await api.ok("GET", f"/activity-log?size=100&{query}"))["items"]]
@@ -59,7 +59,7 @@ async def test_filters(world: World) -> None:
     assert await names("activity=MODIFY&entity_type=INSTITUTION") == ["UZH"]
     assert await names("username=B-ADM&entity_type=USER_ACCOUNT&activity=MODIFY") == ["b-admin"]
     assert await names("entity_name=stan&sort=activity") == ["Stanford", "Stanford"]
-    assert await names(f"institution_id={world.b.id}&activity=MODIFY&sort=entity_type") == ["UZH", "b-admin"]
+    assert await names(f"institution_id={api_world.b.id}&activity=MODIFY&sort=entity_type") == ["UZH", "b-admin"]
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     future = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
     everything = await names("")
@@ -80,8 +80,8 @@ BAD_QUERIES = ["activity=HACK", "entity_type=user_account", "from=yesterday", "t
                "entity=USER_ACCOUNT", "username=%00"]
 
 
-async def test_bad_queries_are_422(world: World) -> None:
+async def test_bad_queries_are_422(api_world: World) -> None:
     for query in BAD_QUERIES:
-        response = await world.api("root").get(f"/activity-log?{query}")
+        response = await api_world.api("root").get(f"/activity-log?{query}")
         assert response.status_code == 422, query
         assert error_of(response, 422)["field_errors"], query

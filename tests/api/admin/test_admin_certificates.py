@@ -39,8 +39,8 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-async def test_upload_list_get_delete(world: World, test_data: Path) -> None:
-    api = world.api("a-admin")
+async def test_upload_list_get_delete(api_world: World, test_data: Path) -> None:
+    api = api_world.api("a-admin")
     created = await api.ok("POST", "/certificates", 201, json={
         "data": _b64((test_data / PFX_123).read_bytes()), "password": "123", "format": "PKCS12"})
     assert created["alias"] == "*.2mdn.net" and created["has_private_key"] is True
@@ -60,8 +60,8 @@ async def test_upload_list_get_delete(world: World, test_data: Path) -> None:
     error_of(await api.get(f"/certificates/{fresh['id']}"), 404)
 
 
-async def test_bad_uploads_are_refused_and_store_nothing(world: World, test_data: Path) -> None:
-    api = world.api("a-admin")
+async def test_bad_uploads_are_refused_and_store_nothing(api_world: World, test_data: Path) -> None:
+    api = api_world.api("a-admin")
     pfx = _b64((test_data / PFX_123).read_bytes())
     wrong = error_of(await api.post("/certificates", json={"data": pfx, "password": "nope"}), 422)
     assert "password is wrong" in wrong["field_errors"]["password"]
@@ -84,8 +84,8 @@ async def test_bad_uploads_are_refused_and_store_nothing(world: World, test_data
     assert (await api.ok("GET", "/certificates"))["total"] == 1
 
 
-async def test_delete_refused_while_used(world: World) -> None:
-    api = world.api("a-admin")
+async def test_delete_refused_while_used(api_world: World) -> None:
+    api = api_world.api("a-admin")
     cert = await api.ok("POST", "/certificates", 201, json={"data": _b64(certificate_der()), "alias": "In use"})
     config = await api.ok("POST", "/connection-configurations", 201, json={"name": "Encrypted",
                                                                          "certificate_id": cert["id"]})
@@ -95,21 +95,21 @@ async def test_delete_refused_while_used(world: World) -> None:
     assert (await api.delete(f"/certificates/{cert['id']}")).status_code == 204
 
 
-async def test_roles_and_tenant_isolation(world: World) -> None:
-    b_cert = await world.api("b-admin").ok("POST", "/certificates", 201, json={"data": _b64(certificate_der())})
-    api = world.api("a-admin")
+async def test_roles_and_tenant_isolation(api_world: World) -> None:
+    b_cert = await api_world.api("b-admin").ok("POST", "/certificates", 201, json={"data": _b64(certificate_der())})
+    api = api_world.api("a-admin")
     assert (await api.ok("GET", "/certificates"))["total"] == 0
     error_of(await api.get(f"/certificates/{b_cert['id']}"), 404)
     error_of(await api.delete(f"/certificates/{b_cert['id']}"), 404)
-    root = world.api("root")
+    root = api_world.api("root")
     assert (await root.ok("GET", "/certificates"))["total"] == 1
-    assert (await root.ok("GET", f"/certificates?institution_id={world.b.id}"))["total"] == 1
+    assert (await root.ok("GET", f"/certificates?institution_id={api_world.b.id}"))["total"] == 1
     error_of(await root.delete(f"/certificates/{b_cert['id']}"), 403)
     error_of(await root.post("/certificates", json={"data": _b64(certificate_der())}), 403)
-    supporter = world.api("a-supporter")
+    supporter = api_world.api("a-supporter")
     error_of(await supporter.get("/certificates"), 403)
     error_of(await supporter.post("/certificates", json={"data": _b64(certificate_der())}), 403)
-    exam_admin = world.api("a-examadmin")
+    exam_admin = api_world.api("a-examadmin")
     await exam_admin.ok("POST", "/certificates", 201, json={"data": _b64(certificate_der())})
-    await world.user(world.a, "a-admin-2", Role.INSTITUTIONAL_ADMIN)
-    assert (await world.api("a-admin-2").ok("GET", "/certificates"))["total"] == 1
+    await api_world.user(api_world.a, "a-admin-2", Role.INSTITUTIONAL_ADMIN)
+    assert (await api_world.api("a-admin-2").ok("GET", "/certificates"))["total"] == 1

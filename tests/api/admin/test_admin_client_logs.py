@@ -25,12 +25,12 @@ class Logs:
 
 
 @pytest.fixture
-async def logs(world: World) -> Logs:
-    services = world.factory.services
-    await world.user(world.b, "b-examadmin", Role.EXAM_ADMIN)
-    physics = await add_exam(services, world.a.id, "Physics", supporter_ids=[world.users["a-supporter"].id])
-    chemistry = await add_exam(services, world.a.id, "Chemistry")
-    biology = await add_exam(services, world.b.id, "Biology")
+async def logs(api_world: World) -> Logs:
+    services = api_world.factory.services
+    await api_world.user(api_world.b, "b-examadmin", Role.EXAM_ADMIN)
+    physics = await add_exam(services, api_world.a.id, "Physics", supporter_ids=[api_world.users["a-supporter"].id])
+    chemistry = await add_exam(services, api_world.a.id, "Chemistry")
+    biology = await add_exam(services, api_world.b.id, "Biology")
     ids: dict[str, int] = {}
     for exam, user, events in (
         (physics, "alice", {"a1": Event("INFO_LOG", 1, "<wlan> eduroam: Connected, 70%", 70),
@@ -48,8 +48,8 @@ def _texts(body: dict[str, object]) -> list[str]:
     return [item["text"] for item in body["items"]]  # type: ignore[index, union-attr]
 
 
-async def test_list_filters_sorts_and_pages(world: World, logs: Logs) -> None:
-    api = world.api("a-examadmin")
+async def test_list_filters_sorts_and_pages(api_world: World, logs: Logs) -> None:
+    api = api_world.api("a-examadmin")
     body = await api.ok("GET", "/client-logs")
     assert (body["total"], body["page"], body["pages"]) == (4, 1, 1)
     assert _texts(body) == ["Browser crashed", "Missing Client Ping", "IP address changed",
@@ -82,8 +82,8 @@ async def test_list_filters_sorts_and_pages(world: World, logs: Logs) -> None:
     ("size=0", "page"),
     ("exam=3", "exam"),  # a typo must not list everything
 ])
-async def test_bad_parameters_are_422_with_the_field(world: World, logs: Logs, query: str, field: str) -> None:
-    api = world.api("a-examadmin")
+async def test_bad_parameters_are_422_with_the_field(api_world: World, logs: Logs, query: str, field: str) -> None:
+    api = api_world.api("a-examadmin")
     body = error_of(await api.get(f"/client-logs?{query}"), 422)
     assert field in body["field_errors"], body
     if field not in ("sort", "page"):
@@ -92,35 +92,35 @@ async def test_bad_parameters_are_422_with_the_field(world: World, logs: Logs, q
         assert field in error_of(await api.delete(f"/client-logs?{query}"), 422)["field_errors"]
 
 
-async def test_institutions_and_supporters_see_only_their_exams(world: World, logs: Logs) -> None:
-    other = world.api("b-examadmin")
+async def test_institutions_and_supporters_see_only_their_exams(api_world: World, logs: Logs) -> None:
+    other = api_world.api("b-examadmin")
     assert _texts(await other.ok("GET", "/client-logs")) == ["B's error"]
     error_of(await other.get(f"/client-logs/{logs.ids['a1']}"), 404)
     assert (await other.ok("GET", f"/client-logs/count?exam_id={logs.physics}")) == {"count": 0}
     assert (await other.ok("DELETE", f"/client-logs?exam_id={logs.physics}")) == {"deleted": 0}
-    supporter = world.api("a-supporter")
+    supporter = api_world.api("a-supporter")
     assert _texts(await supporter.ok("GET", "/client-logs")) == ["Browser crashed", "IP address changed",
                                                                  "<wlan> eduroam: Connected, 70%"]
     error_of(await supporter.get(f"/client-logs/{logs.ids['c1']}"), 404)
     # Institutional and SEB Server administrators hold no client event grant (as on SEB Server).
     for username in ("a-admin", "root"):
-        error_of(await world.api(username).get("/client-logs"), 403)
-        error_of(await world.api(username).get("/client-logs/export.csv"), 403)
+        error_of(await api_world.api(username).get("/client-logs"), 403)
+        error_of(await api_world.api(username).get("/client-logs/export.csv"), 403)
 
 
-async def test_details_with_the_connection(world: World, logs: Logs) -> None:
-    body = await world.api("a-supporter").ok("GET", f"/client-logs/{logs.ids['a1']}")
+async def test_details_with_the_connection(api_world: World, logs: Logs) -> None:
+    body = await api_world.api("a-supporter").ok("GET", f"/client-logs/{logs.ids['a1']}")
     assert (body["text"], body["numeric_value"], body["client_time"], body["client_time_ms"]) == (
         "<wlan> eduroam: Connected, 70%", 70, "2026-11-22T08:00:59Z", 1_795_334_459_000)
     assert body["connection"] == {"status": "ACTIVE", "client_address": "10.0.0.7", "seb_machine_name": "PC-7",
                                   "seb_os_name": "Windows 11", "seb_version": "3.8.0 (x64)",
                                   "seb_client_user_id": "student"}
     assert "token" not in str(body)
-    error_of(await world.api("a-examadmin").get("/client-logs/99999"), 404)
+    error_of(await api_world.api("a-examadmin").get("/client-logs/99999"), 404)
 
 
-async def test_csv_export_is_streamed_as_an_attachment(world: World, logs: Logs) -> None:
-    response = await world.api("a-examadmin").get(f"/client-logs/export.csv?exam_id={logs.physics}")
+async def test_csv_export_is_streamed_as_an_attachment(api_world: World, logs: Logs) -> None:
+    response = await api_world.api("a-examadmin").get(f"/client-logs/export.csv?exam_id={logs.physics}")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert re.fullmatch(r'attachment; filename="seb-client-logs-\d{4}-\d{2}-\d{2}\.csv"',
@@ -133,22 +133,22 @@ async def test_csv_export_is_streamed_as_an_attachment(world: World, logs: Logs)
         ["WARN_LOG", "IP address changed", "", "bob", "10.0.0.7", "Physics"],
         ["ERROR_LOG", "Browser crashed", "", "alice", "10.0.0.7", "Physics"],
     ]
-    everything = await world.api("a-examadmin").get("/client-logs/export.csv")
+    everything = await api_world.api("a-examadmin").get("/client-logs/export.csv")
     exams = [row[7] for row in csv.reader(io.StringIO(everything.content.decode("utf-8-sig")))][1:]
     assert exams == ["Chemistry", "Physics", "Physics", "Physics"]  # exam by exam
 
 
-async def test_count_then_delete(world: World, logs: Logs) -> None:
-    api = world.api("a-examadmin")
+async def test_count_then_delete(api_world: World, logs: Logs) -> None:
+    api = api_world.api("a-examadmin")
     assert await api.ok("GET", "/client-logs/count?event_type=ERROR_LOG") == {"count": 2}
-    error_of(await world.api("a-supporter").delete("/client-logs?event_type=ERROR_LOG"), 403)
+    error_of(await api_world.api("a-supporter").delete("/client-logs?event_type=ERROR_LOG"), 403)
     nothing = error_of(await api.delete("/client-logs"), 422)
     assert "all" in nothing["field_errors"]
     assert "all" in error_of(await api.delete("/client-logs?all=perhaps"), 422)["field_errors"]
     assert await api.ok("DELETE", "/client-logs?event_type=ERROR_LOG") == {"deleted": 2}
     assert _texts(await api.ok("GET", "/client-logs")) == ["IP address changed", "<wlan> eduroam: Connected, 70%"]
-    assert _texts(await world.api("b-examadmin").ok("GET", "/client-logs")) == ["B's error"]
-    log = await world.api("a-admin").ok("GET", "/activity-log?entity_type=CLIENT_EVENT&activity=DELETE")
+    assert _texts(await api_world.api("b-examadmin").ok("GET", "/client-logs")) == ["B's error"]
+    log = await api_world.api("a-admin").ok("GET", "/activity-log?entity_type=CLIENT_EVENT&activity=DELETE")
     assert [(entry["username"], entry["entity_name"], entry["message"]) for entry in log["items"]] == [
         ("a-examadmin", "2 SEB client log events", "event_type=ERROR_LOG")]
     assert await api.ok("DELETE", "/client-logs?all=true") == {"deleted": 2}

@@ -19,14 +19,14 @@ def _no_secrets(body: dict) -> None:  # type: ignore[type-arg]
             assert isinstance(value, bool), key
 
 
-async def test_create_get_update_and_export(world: World) -> None:
-    api = world.api("a-admin")
+async def test_create_get_update_and_export(api_world: World) -> None:
+    api = api_world.api("a-admin")
     created = await api.ok("POST", BASE, 201, json={
         "name": "Spring 2026", "purpose": "CONFIGURE_CLIENT", "encryption_password": "pw",
         "confirm_encryption_password": "pw", "fallback": True, "fallback_start_url": "https://lms.example.org",
         "fallback_password": "fb", "confirm_fallback_password": "fb", "ping_interval_ms": 1500})
     _no_secrets(created)
-    assert created["active"] is False and created["institution_id"] == world.a.id
+    assert created["active"] is False and created["institution_id"] == api_world.a.id
     assert created["has_encryption_password"] and created["has_fallback_password"]
     assert not created["has_quit_password"] and created["fallback_attempts"] == 5
     assert await api.ok("GET", f"{BASE}/{created['id']}") == created
@@ -54,8 +54,8 @@ async def test_create_get_update_and_export(world: World) -> None:
     assert [entry["activity"] for entry in log["items"]] == ["CREATE", "ACTIVATE", "EXPORT", "MODIFY", "EXPORT"]
 
 
-async def test_create_active_credentials_and_delete(world: World) -> None:
-    api = world.api("a-examadmin")
+async def test_create_active_credentials_and_delete(api_world: World) -> None:
+    api = api_world.api("a-examadmin")
     created = await api.ok("POST", BASE, 201, json={"name": "Active", "active": True})
     assert created["active"] is True
     renewed = await api.ok("POST", f"{BASE}/{created['id']}/credentials")
@@ -67,8 +67,8 @@ async def test_create_active_credentials_and_delete(world: World) -> None:
     error_of(await api.get(f"{BASE}/{created['id']}"), 404)
 
 
-async def test_validation_errors(world: World) -> None:
-    api = world.api("a-admin")
+async def test_validation_errors(api_world: World) -> None:
+    api = api_world.api("a-admin")
     body = error_of(await api.post(BASE, json={"name": "ab", "fallback_attempts": 0, "ping_interval_ms": "1000",
                                                "purpose": "EXAM", "client_secret": "mine"}), 422)
     assert set(body["field_errors"]) == {"client_secret"}  # unknown fields are refused first
@@ -89,8 +89,8 @@ async def test_validation_errors(world: World) -> None:
     assert (await api.ok("GET", BASE))["total"] == 2
 
 
-async def test_list_filters_and_bad_queries(world: World) -> None:
-    api = world.api("a-admin")
+async def test_list_filters_and_bad_queries(api_world: World) -> None:
+    api = api_world.api("a-admin")
     for name, purpose in (("Alpha", "START_EXAM"), ("Beta", "CONFIGURE_CLIENT"), ("Gamma", "START_EXAM")):
         await api.ok("POST", BASE, 201, json={"name": name, "purpose": purpose, "active": name != "Gamma"})
     page = await api.ok("GET", f"{BASE}?sort=-name&size=2")
@@ -101,20 +101,20 @@ async def test_list_filters_and_bad_queries(world: World) -> None:
         error_of(await api.get(f"{BASE}?{query}"), 422)
 
 
-async def test_roles_and_tenant_isolation(world: World) -> None:
-    foreign = await world.api("b-admin").ok("POST", BASE, 201, json={"name": "UZH", "active": True})
-    api = world.api("a-admin")
+async def test_roles_and_tenant_isolation(api_world: World) -> None:
+    foreign = await api_world.api("b-admin").ok("POST", BASE, 201, json={"name": "UZH", "active": True})
+    api = api_world.api("a-admin")
     for method, path, kwargs in [("GET", "", {}), ("PATCH", "", {"json": {"name": "Mine"}}), ("DELETE", "", {}),
                                  ("POST", "/activate", {}), ("POST", "/deactivate", {}),
                                  ("POST", "/credentials", {}), ("GET", "/export", {})]:
         error_of(await api.request(method, f"{BASE}/{foreign['id']}{path}", **kwargs), 404)
-    root = world.api("root")
+    root = api_world.api("root")
     assert (await root.ok("GET", BASE))["total"] == 1
     assert (await root.ok("GET", f"{BASE}/{foreign['id']}"))["name"] == "UZH"
     for method, path in [("POST", "/deactivate"), ("GET", "/export"), ("DELETE", "")]:
         error_of(await root.request(method, f"{BASE}/{foreign['id']}{path}"), 403)
     error_of(await root.post(BASE, json={"name": "Root"}), 403)
-    supporter = world.api("a-supporter")
+    supporter = api_world.api("a-supporter")
     error_of(await supporter.get(BASE), 403)
     error_of(await supporter.post(BASE, json={"name": "Supporter"}), 403)
-    assert (await world.api("b-admin").ok("GET", f"{BASE}/{foreign['id']}"))["active"] is True
+    assert (await api_world.api("b-admin").ok("GET", f"{BASE}/{foreign['id']}"))["active"] is True

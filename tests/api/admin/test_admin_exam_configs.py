@@ -17,8 +17,8 @@ from tests.api.admin.helpers import World, error_of
 pytestmark = pytest.mark.anyio
 
 
-async def _count(world: World) -> int:
-    async with world.factory.services.db.read() as session:
+async def _count(api_world: World) -> int:
+    async with api_world.factory.services.db.read() as session:
         return (await session.execute(select(func.count()).select_from(ExamConfiguration))).scalar_one()
 
 
@@ -26,11 +26,11 @@ def test_list_query_covers_the_service_filters() -> None:
     assert {f.name for f in CONFIG_QUERY.filters} == set(EXAM_CONFIG_FILTERS)
 
 
-async def test_crud_settings_publish_export_and_config_key(world: World) -> None:
-    api = world.api("a-examadmin")
+async def test_crud_settings_publish_export_and_config_key(api_world: World) -> None:
+    api = api_world.api("a-examadmin")
     created = await api.ok("POST", "/exam-configurations", 201, json={"name": "Final", "description": "June"})
     assert created["status"] == "CONSTRUCTION" and created["kind"] == "EXAM_CONFIG"
-    assert created["owner_id"] == world.users["a-examadmin"].id and created["hidden_attributes"] == []
+    assert created["owner_id"] == api_world.users["a-examadmin"].id and created["hidden_attributes"] == []
     config_id = created["id"]
     assert await api.ok("GET", f"/exam-configurations/{config_id}") == created
     listed = await api.ok("GET", "/exam-configurations?name=fin&sort=-name")
@@ -80,8 +80,8 @@ async def test_crud_settings_publish_export_and_config_key(world: World) -> None
     error_of(await api.get(f"/exam-configurations/{config_id}/export?bogus=1"), 422)
 
 
-async def test_undo_history_restore_and_copy(world: World) -> None:
-    api = world.api("a-examadmin")
+async def test_undo_history_restore_and_copy(api_world: World) -> None:
+    api = api_world.api("a-examadmin")
     config_id = (await api.ok("POST", "/exam-configurations", 201, json={"name": "Final"}))["id"]
     base = f"/exam-configurations/{config_id}"
     await api.ok("PATCH", f"{base}/settings", json={"values": {"allowQuit": "false"}})
@@ -109,8 +109,8 @@ async def test_undo_history_restore_and_copy(world: World) -> None:
     error_of(await api.get(f"/exam-configurations/{copy['id']}"), 404)
 
 
-async def test_import_raw_seb_body(world: World, test_data: Path) -> None:
-    api = world.api("a-examadmin")
+async def test_import_raw_seb_body(api_world: World, test_data: Path) -> None:
+    api = api_world.api("a-examadmin")
     data = (test_data / "seb-server" / "importTest_123.seb").read_bytes()
     headers = {"Content-Type": "application/octet-stream"}
     imported = await api.ok("POST", "/exam-configurations/import?name=Imported&status=READY_TO_USE", 201,
@@ -120,7 +120,7 @@ async def test_import_raw_seb_body(world: World, test_data: Path) -> None:
     by_query = await api.ok("POST", "/exam-configurations/import?name=Again&password=123", 201, content=data,
                             headers=headers)
     assert by_query["configuration"]["name"] == "Again"
-    before = await _count(world)
+    before = await _count(api_world)
     wrong = error_of(await api.post("/exam-configurations/import?name=Wrong", content=data,
                                     headers={**headers, "X-SEB-Password": "nope"}), 422)
     assert "password" in wrong["field_errors"]
@@ -132,11 +132,11 @@ async def test_import_raw_seb_body(world: World, test_data: Path) -> None:
     error_of(await api.post("/exam-configurations/import?name=Big", content=b"\0" * (6 * 1024 * 1024),
                             headers=headers), 413)
     error_of(await api.post("/exam-configurations/import?name=X&colour=red", content=data, headers=headers), 422)
-    assert await _count(world) == before
+    assert await _count(api_world) == before
 
 
-async def test_templates_hidden_attributes_reset_and_configs_from_them(world: World) -> None:
-    api = world.api("a-examadmin")
+async def test_templates_hidden_attributes_reset_and_configs_from_them(api_world: World) -> None:
+    api = api_world.api("a-examadmin")
     template = await api.ok("POST", "/configuration-templates", 201, json={"name": "Strict"})
     assert template["kind"] == "TEMPLATE"
     base = f"/configuration-templates/{template['id']}"
@@ -164,10 +164,10 @@ async def test_templates_hidden_attributes_reset_and_configs_from_them(world: Wo
 @pytest.mark.parametrize(("username", "read", "write"), [
     ("root", 200, 403), ("a-admin", 200, 403), ("a-supporter", 200, 403), ("b-admin", 404, 404),
 ])
-async def test_roles_and_tenant_isolation(world: World, username: str, read: int, write: int) -> None:
-    owner = world.api("a-examadmin")
+async def test_roles_and_tenant_isolation(api_world: World, username: str, read: int, write: int) -> None:
+    owner = api_world.api("a-examadmin")
     config_id = (await owner.ok("POST", "/exam-configurations", 201, json={"name": "Final"}))["id"]
-    api = world.api(username)
+    api = api_world.api(username)
     base = f"/exam-configurations/{config_id}"
     for path in ("", "/settings", "/history", "/config-key", "/export"):
         response = await api.get(base + path)

@@ -33,7 +33,7 @@ from sebframe.core.location.audit_log import CSV_COLUMNS
 from sebframe.core.services import Services
 from tests.api.admin.helpers import Api, error_of
 from tests.conftest import Factory
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld, build_seb_world
 
 pytestmark = pytest.mark.anyio
 
@@ -98,7 +98,7 @@ class Setting:
 @pytest.fixture
 async def setting(services: Services, factory: Factory, app: Any, client: httpx.AsyncClient,
                   tmp_path: Path) -> Setting:
-    seb = await seb_world(services, tmp_path / "seb")
+    seb = await build_seb_world(services, tmp_path / "seb")
     tokens = {name: await factory.token(name) for name in (EXAM_ADMIN, SUPPORTER, "demo-institution-admin")}
     return Setting(services, factory, app, client, seb, tokens)
 

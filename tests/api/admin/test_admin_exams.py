@@ -32,16 +32,16 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
         yield services
 
 
-async def _setup(world: World) -> dict[str, Any]:
-    return await world.api("a-admin").ok("POST", "/lms-setups", 201, json={
+async def _setup(api_world: World) -> dict[str, Any]:
+    return await api_world.api("a-admin").ok("POST", "/lms-setups", 201, json={
         "name": "Testing LMS", "lms_type": "TESTING", "url": "http://lms.mockup.com", "active": True,
         "settings": {"client_name": "a", "client_secret": "b"}})
 
 
-async def _import(world: World, setup: dict[str, Any], quiz_id: str = "quiz1", **fields: Any) -> dict[str, Any]:
-    body = {"lms_setup_id": setup["id"], "quiz_id": quiz_id, "supporter_ids": [world.users["a-supporter"].id],
+async def _import(api_world: World, setup: dict[str, Any], quiz_id: str = "quiz1", **fields: Any) -> dict[str, Any]:
+    body = {"lms_setup_id": setup["id"], "quiz_id": quiz_id, "supporter_ids": [api_world.users["a-supporter"].id],
             **fields}
-    return await world.api("a-examadmin").ok("POST", "/exams", 201, json=body)
+    return await api_world.api("a-examadmin").ok("POST", "/exams", 201, json=body)
 
 
 def test_list_queries_cover_the_service_filters() -> None:
@@ -49,14 +49,14 @@ def test_list_queries_cover_the_service_filters() -> None:
     assert {f.name for f in EXAM_TEMPLATE_QUERY.filters} == set(EXAM_TEMPLATE_FILTERS)
 
 
-async def test_import_list_get_patch_and_missing_setup(world: World) -> None:
-    setup = await _setup(world)
-    api = world.api("a-examadmin")
-    exam = await _import(world, setup, exam_type="BYOD")
+async def test_import_list_get_patch_and_missing_setup(api_world: World) -> None:
+    setup = await _setup(api_world)
+    api = api_world.api("a-examadmin")
+    exam = await _import(api_world, setup, exam_type="BYOD")
     assert exam["name"] == "Demo Quiz 1 (MOCKUP)" and exam["quiz_id"] == "quiz1" and exam["status"] == "RUNNING"
-    assert exam["exam_type"] == "BYOD" and exam["supporter_ids"] == [world.users["a-supporter"].id]
+    assert exam["exam_type"] == "BYOD" and exam["supporter_ids"] == [api_world.users["a-supporter"].id]
     assert exam["restriction_applied"] and exam["missing_setup"] == ["no exam configuration attached"]
-    await _import(world, setup, "quiz11")
+    await _import(api_world, setup, "quiz11")
     page = await api.ok("GET", "/exams?sort=-name")
     assert [item["name"] for item in page["items"]] == ["Demo Quiz 11 (MOCKUP)", "Demo Quiz 1 (MOCKUP)"]
     assert page["items"][0]["lms_setup_name"] == "Testing LMS"
@@ -73,19 +73,19 @@ async def test_import_list_get_patch_and_missing_setup(world: World) -> None:
     error_of(await api.patch(f"/exams/{exam['id']}", json={"name": "mine"}), 422)  # course data is the LMS's
     # Refusals: ended course, duplicate, unknown quiz, wrong types.
     ended = error_of(await api.post("/exams", json={"lms_setup_id": setup["id"], "quiz_id": "quiz3",
-                                                    "supporter_ids": [world.users["a-supporter"].id]}), 422)
+                                                    "supporter_ids": [api_world.users["a-supporter"].id]}), 422)
     assert "ended" in ended["field_errors"]["quiz_id"]
     duplicate = error_of(await api.post("/exams", json={"lms_setup_id": setup["id"], "quiz_id": "quiz1",
-                                                        "supporter_ids": [world.users["a-supporter"].id]}), 409)
+                                                        "supporter_ids": [api_world.users["a-supporter"].id]}), 409)
     assert "imported already" in duplicate["message"]
     error_of(await api.post("/exams", json={"lms_setup_id": setup["id"], "quiz_id": "quiz1", "exam_type": "X"}), 422)
     error_of(await api.post("/exams", json={"lms_setup_id": "1", "quiz_id": "quiz1"}), 422)
 
 
-async def test_seb_client_checks_round_trip(world: World) -> None:
-    setup = await _setup(world)
-    api = world.api("a-examadmin")
-    exam = await _import(world, setup)
+async def test_seb_client_checks_round_trip(api_world: World) -> None:
+    setup = await _setup(api_world)
+    api = api_world.api("a-examadmin")
+    exam = await _import(api_world, setup)
     assert {key: exam[key] for key in CLIENT_CHECKS} == {
         "signature_key_check_enabled": False, "signature_key_trust_threshold": 2, "signature_key_grants": [],
         "allowed_seb_versions": "", "alternative_bek": None}
@@ -109,10 +109,10 @@ async def test_seb_client_checks_round_trip(world: World) -> None:
     assert cleared["signature_key_grants"] == [BEK, "e" * 64]  # left out: unchanged
 
 
-async def test_configuration_export_key_and_restriction(world: World) -> None:
-    setup = await _setup(world)
-    api = world.api("a-examadmin")
-    exam = await _import(world, setup)
+async def test_configuration_export_key_and_restriction(api_world: World) -> None:
+    setup = await _setup(api_world)
+    api = api_world.api("a-examadmin")
+    exam = await _import(api_world, setup)
     path = f"/exams/{exam['id']}"
     error_of(await api.get(path + "/configuration"), 404)
     assert (await api.ok("GET", path + "/configuration/choices"))["items"] == []
@@ -144,10 +144,10 @@ async def test_configuration_export_key_and_restriction(world: World) -> None:
     error_of(await api.delete(path + "/configuration"), 409)
 
 
-async def test_indicators_and_types(world: World) -> None:
-    setup = await _setup(world)
-    api = world.api("a-examadmin")
-    exam = await _import(world, setup)
+async def test_indicators_and_types(api_world: World) -> None:
+    setup = await _setup(api_world)
+    api = api_world.api("a-examadmin")
+    exam = await _import(api_world, setup)
     path = f"/exams/{exam['id']}/indicators"
     types = await api.ok("GET", "/indicator-types")
     battery = next(t for t in types["items"] if t["name"] == "BATTERY_STATUS")
@@ -167,7 +167,7 @@ async def test_indicators_and_types(world: World) -> None:
     replaced = await api.ok("PUT", f"{path}/{created['id']}", json={"name": "Warnings", "indicator_type": "WARN_COUNT"})
     assert replaced["name"] == "Warnings" and replaced["thresholds"] == []
     # The assigned supporter may change, not add or delete.
-    supporter = world.api("a-supporter")
+    supporter = api_world.api("a-supporter")
     await supporter.ok("PUT", f"{path}/{created['id']}", json={"name": "Warnings", "indicator_type": "WARN_COUNT",
                                                                "color": "00ff00"})
     error_of(await supporter.post(path, json={"name": "Mine", "indicator_type": "LAST_PING"}), 403)
@@ -176,54 +176,54 @@ async def test_indicators_and_types(world: World) -> None:
     error_of(await api.delete(f"{path}/{created['id']}"), 404)
 
 
-async def test_delete_with_report(world: World) -> None:
-    setup = await _setup(world)
-    api = world.api("a-examadmin")
-    exam = await _import(world, setup)
+async def test_delete_with_report(api_world: World) -> None:
+    setup = await _setup(api_world)
+    api = api_world.api("a-examadmin")
+    exam = await _import(api_world, setup)
     report = await api.ok("GET", f"/exams/{exam['id']}/deletion-report")
     assert report["indicators"] == ["Ping"] and report["configuration"] is None
     assert report["restriction"] and report["supporters"] == ["A-Supporter Tester (a-supporter)"]
-    error_of(await world.api("a-supporter").delete(f"/exams/{exam['id']}"), 403)
+    error_of(await api_world.api("a-supporter").delete(f"/exams/{exam['id']}"), 403)
     deleted = await api.ok("DELETE", f"/exams/{exam['id']}")
     assert deleted["exam_name"] == "Demo Quiz 1 (MOCKUP)" and deleted["warnings"] == []
     assert (setup["id"], "quiz1") not in restrictions()
     error_of(await api.get(f"/exams/{exam['id']}"), 404)
 
 
-async def test_roles_and_tenants(world: World) -> None:
-    setup = await _setup(world)
-    exam = await _import(world, setup)
+async def test_roles_and_tenants(api_world: World) -> None:
+    setup = await _setup(api_world)
+    exam = await _import(api_world, setup)
     path = f"/exams/{exam['id']}"
     # Institutional and SEB Server administrators read; the assigned supporter reads and modifies.
     for reader in ("a-admin", "root"):
-        assert (await world.api(reader).ok("GET", path))["id"] == exam["id"]
-        error_of(await world.api(reader).patch(path, json={"exam_type": "VDI"}), 403)
-        error_of(await world.api(reader).post(path + "/restriction/release"), 403)
-    supporter = world.api("a-supporter")
+        assert (await api_world.api(reader).ok("GET", path))["id"] == exam["id"]
+        error_of(await api_world.api(reader).patch(path, json={"exam_type": "VDI"}), 403)
+        error_of(await api_world.api(reader).post(path + "/restriction/release"), 403)
+    supporter = api_world.api("a-supporter")
     assert [e["id"] for e in (await supporter.ok("GET", "/exams"))["items"]] == [exam["id"]]
     await supporter.ok("PATCH", path, json={"exam_type": "VDI"})
     error_of(await supporter.post("/exams", json={"lms_setup_id": setup["id"], "quiz_id": "quiz5",
-                                                  "supporter_ids": [world.users["a-supporter"].id]}), 403)
-    other = await world.user(world.a, "a-supporter-2")
-    assert (await world.api("a-supporter-2").ok("GET", "/exams"))["items"] == []
-    error_of(await world.api("a-supporter-2").get(path), 404)
+                                                  "supporter_ids": [api_world.users["a-supporter"].id]}), 403)
+    other = await api_world.user(api_world.a, "a-supporter-2")
+    assert (await api_world.api("a-supporter-2").ok("GET", "/exams"))["items"] == []
+    error_of(await api_world.api("a-supporter-2").get(path), 404)
     # Another institution sees nothing and cannot use the LMS setup.
-    b_admin = world.api("b-admin")
+    b_admin = api_world.api("b-admin")
     error_of(await b_admin.get(path), 404)
     assert (await b_admin.ok("GET", "/exams"))["items"] == []
-    await world.user(world.b, "b-examadmin", Role.EXAM_ADMIN)
-    error_of(await world.api("b-examadmin").post("/exams", json={
+    await api_world.user(api_world.b, "b-examadmin", Role.EXAM_ADMIN)
+    error_of(await api_world.api("b-examadmin").post("/exams", json={
         "lms_setup_id": setup["id"], "quiz_id": "quiz5", "supporter_ids": [other.id]}), 404)
-    error_of(await world.api("b-examadmin").get(path + "/indicators"), 404)
-    error_of(await world.api(None).get("/exams"), 401)
+    error_of(await api_world.api("b-examadmin").get(path + "/indicators"), 404)
+    error_of(await api_world.api(None).get("/exams"), 401)
 
 
-async def test_exam_templates(world: World) -> None:
-    api = world.api("a-examadmin")
+async def test_exam_templates(api_world: World) -> None:
+    api = api_world.api("a-examadmin")
     base = await api.ok("POST", "/configuration-templates", 201, json={"name": "Base"})
     first = await api.ok("POST", "/exam-templates", 201, json={
         "name": "Finals", "institutional_default": True, "exam_type": "MANAGED",
-        "configuration_template_id": base["id"], "supporter_ids": [world.users["a-supporter"].id],
+        "configuration_template_id": base["id"], "supporter_ids": [api_world.users["a-supporter"].id],
         "indicators": [{"name": "Ping", "indicator_type": "LAST_PING",
                         "thresholds": [{"value": 5000, "color": "ffc20e"}]}]})
     assert first["institutional_default"] and first["indicators"][0]["thresholds"] == [{"value": 5000,
@@ -238,14 +238,14 @@ async def test_exam_templates(world: World) -> None:
     error_of(await api.post("/exam-templates", json={"name": "quizzes"}), 422)
     error_of(await api.post("/exam-templates", json={"name": "Bad", "indicators": [{"name": "x",
                                                                                     "indicator_type": "NOPE"}]}), 422)
-    error_of(await world.api("a-admin").put(f"/exam-templates/{first['id']}", json={"name": "Mine"}), 403)
-    error_of(await world.api("a-supporter").get("/exam-templates"), 403)
-    error_of(await world.api("b-admin").get(f"/exam-templates/{first['id']}"), 404)
+    error_of(await api_world.api("a-admin").put(f"/exam-templates/{first['id']}", json={"name": "Mine"}), 403)
+    error_of(await api_world.api("a-supporter").get("/exam-templates"), 403)
+    error_of(await api_world.api("b-admin").get(f"/exam-templates/{first['id']}"), 404)
     # Importing with the template applies it.
-    setup = await _setup(world)
-    exam = await world.api("a-examadmin").ok("POST", "/exams", 201, json={
+    setup = await _setup(api_world)
+    exam = await api_world.api("a-examadmin").ok("POST", "/exams", 201, json={
         "lms_setup_id": setup["id"], "quiz_id": "quiz4", "exam_template_id": second["id"],
-        "supporter_ids": [world.users["a-supporter"].id]})
+        "supporter_ids": [api_world.users["a-supporter"].id]})
     assert exam["exam_template_id"] == second["id"]
     assert (await api.request("DELETE", f"/exam-templates/{second['id']}")).status_code == 204
     assert (await api.ok("GET", f"/exams/{exam['id']}"))["exam_template_id"] is None

@@ -13,8 +13,8 @@ from tests.api.admin.helpers import JPEG, PNG, World, error_of
 pytestmark = pytest.mark.anyio
 
 
-async def test_create_read_update(world: World) -> None:
-    api = world.api("root")
+async def test_create_read_update(api_world: World) -> None:
+    api = api_world.api("root")
     created = await api.ok("POST", "/institutions", 201, json={"name": " EPFL ", "url_suffix": "epfl"})
     assert created["name"] == "EPFL" and created["url_suffix"] == "epfl"
     assert created["active"] is False and created["logo_mime_type"] is None
@@ -30,15 +30,15 @@ async def test_create_read_update(world: World) -> None:
     assert active["active"] is True
 
 
-async def test_create_and_activate_are_logged(world: World) -> None:
-    api = world.api("root")
+async def test_create_and_activate_are_logged(api_world: World) -> None:
+    api = api_world.api("root")
     created = await api.ok("POST", "/institutions", 201, json={"name": "USI", "active": True})
     log = await api.ok("GET", f"/activity-log?entity_type=INSTITUTION&institution_id={created['id']}&sort=activity")
     assert [entry["activity"] for entry in log["items"]] == ["ACTIVATE", "CREATE"]
 
 
-async def test_list_filters_sorting_and_paging(world: World) -> None:
-    api = world.api("root")
+async def test_list_filters_sorting_and_paging(api_world: World) -> None:
+    api = api_world.api("root")
     for name in ("Alpha College", "Beta School", "Gamma University"):
         await api.ok("POST", "/institutions", 201, json={"name": name, "active": name != "Beta School"})
     page = await api.ok("GET", "/institutions?size=2&sort=-name")
@@ -61,31 +61,31 @@ BAD_QUERIES = ["page=0", "page=x", "size=0", "size=501", "size=-3", "sort=logo",
                "nmae=ETH", "page=99999999999999999999", "name=%00"]
 
 
-async def test_bad_list_queries_are_422(world: World) -> None:
+async def test_bad_list_queries_are_422(api_world: World) -> None:
     for query in BAD_QUERIES:
-        response = await world.api("root").get(f"/institutions?{query}")
+        response = await api_world.api("root").get(f"/institutions?{query}")
         assert response.status_code == 422, query
         assert error_of(response, 422)["field_errors"], query
 
 
-async def test_institutional_admin_sees_and_edits_only_own_institution(world: World) -> None:
-    api = world.api("a-admin")
+async def test_institutional_admin_sees_and_edits_only_own_institution(api_world: World) -> None:
+    api = api_world.api("a-admin")
     listed = await api.ok("GET", "/institutions")
-    assert [i["id"] for i in listed["items"]] == [world.a.id]
-    await api.ok("PUT", f"/institutions/{world.a.id}", json={"name": "ETH", "url_suffix": "eth"})
+    assert [i["id"] for i in listed["items"]] == [api_world.a.id]
+    await api.ok("PUT", f"/institutions/{api_world.a.id}", json={"name": "ETH", "url_suffix": "eth"})
     for method, path, kwargs in [("GET", "", {}), ("PUT", "", {"json": {"name": "Taken over"}}),
                                  ("PUT", "/logo", {"content": PNG, "headers": {"Content-Type": "image/png"}}),
                                  ("GET", "/logo", {}), ("DELETE", "/logo", {}), ("POST", "/activate", {}),
                                  ("POST", "/deactivate", {}), ("GET", "/deactivation-report", {})]:
-        body = error_of(await api.request(method, f"/institutions/{world.b.id}{path}", **kwargs), 404)
+        body = error_of(await api.request(method, f"/institutions/{api_world.b.id}{path}", **kwargs), 404)
         assert "University of Zurich" not in body["message"]
-    b = await world.api("root").ok("GET", f"/institutions/{world.b.id}")
+    b = await api_world.api("root").ok("GET", f"/institutions/{api_world.b.id}")
     assert b["name"] == "University of Zurich" and b["active"] is True and b["logo_mime_type"] is None
 
 
-async def test_logo_upload_read_and_remove(world: World) -> None:
-    api = world.api("a-admin")
-    path = f"/institutions/{world.a.id}/logo"
+async def test_logo_upload_read_and_remove(api_world: World) -> None:
+    api = api_world.api("a-admin")
+    path = f"/institutions/{api_world.a.id}/logo"
     error_of(await api.get(path), 404)
     updated = await api.ok("PUT", path, content=PNG, headers={"Content-Type": "image/png"})
     assert updated["logo_mime_type"] == "image/png"
@@ -98,14 +98,14 @@ async def test_logo_upload_read_and_remove(world: World) -> None:
     assert (await api.get(path)).content == JPEG
     assert (await api.ok("DELETE", path))["logo_mime_type"] is None
     error_of(await api.get(path), 404)
-    assert (await api.ok("GET", f"/institutions/{world.a.id}"))["logo_mime_type"] is None
+    assert (await api.ok("GET", f"/institutions/{api_world.a.id}"))["logo_mime_type"] is None
 
 
-async def test_logo_of_inactive_institution_is_readable_by_its_admins(world: World) -> None:
-    await world.api("root").ok("POST", f"/institutions/{world.b.id}/deactivate")
-    api = world.api("b-admin")
-    await api.ok("PUT", f"/institutions/{world.b.id}/logo", content=PNG, headers={"Content-Type": "image/png"})
-    assert (await api.get(f"/institutions/{world.b.id}/logo")).content == PNG
+async def test_logo_of_inactive_institution_is_readable_by_its_admins(api_world: World) -> None:
+    await api_world.api("root").ok("POST", f"/institutions/{api_world.b.id}/deactivate")
+    api = api_world.api("b-admin")
+    await api.ok("PUT", f"/institutions/{api_world.b.id}/logo", content=PNG, headers={"Content-Type": "image/png"})
+    assert (await api.get(f"/institutions/{api_world.b.id}/logo")).content == PNG
 
 
 @pytest.mark.parametrize(("content", "content_type", "status"), [
@@ -121,65 +121,65 @@ async def test_logo_of_inactive_institution_is_readable_by_its_admins(world: Wor
     pytest.param(PNG + b"\x00" * (1024 * 1024), "image/png", 413, id="over-1-MiB"),
 ])
 async def test_bad_logo_is_refused_and_changes_nothing(
-    world: World, content: bytes, content_type: str | None, status: int
+    api_world: World, content: bytes, content_type: str | None, status: int
 ) -> None:
-    api = world.api("a-admin")
-    path = f"/institutions/{world.a.id}/logo"
+    api = api_world.api("a-admin")
+    path = f"/institutions/{api_world.a.id}/logo"
     await api.ok("PUT", path, content=JPEG, headers={"Content-Type": "image/jpeg"})
     headers = {"Content-Type": content_type} if content_type else {}
     error_of(await api.put(path, content=content, headers=headers), status)
     assert (await api.get(path)).content == JPEG
 
 
-async def test_oversized_logo_streamed_without_length_is_413(world: World) -> None:
+async def test_oversized_logo_streamed_without_length_is_413(api_world: World) -> None:
     async def chunks():
         for _ in range(20):
             yield b"\x89PNG" + b"\x00" * 65536
 
-    api = world.api("a-admin")
-    response = await api.put(f"/institutions/{world.a.id}/logo", content=chunks(),
+    api = api_world.api("a-admin")
+    response = await api.put(f"/institutions/{api_world.a.id}/logo", content=chunks(),
                              headers={"Content-Type": "image/png"})
     error_of(response, 413)
-    assert (await api.ok("GET", f"/institutions/{world.a.id}"))["logo_mime_type"] is None
+    assert (await api.ok("GET", f"/institutions/{api_world.a.id}"))["logo_mime_type"] is None
 
 
-async def test_deactivation_report_deactivate_and_activate(world: World) -> None:
-    api = world.api("root")
-    await world.user(world.b, "b-supporter", Role.EXAM_SUPPORTER)
-    await world.user(world.b, "b-examadmin", Role.EXAM_ADMIN, Role.EXAM_SUPPORTER)
-    await world.user(world.b, "b-inactive", Role.EXAM_SUPPORTER, active=False)
-    report = await api.ok("GET", f"/institutions/{world.b.id}/deactivation-report")
-    assert report == {"institution_id": world.b.id, "institution_name": "University of Zurich",
+async def test_deactivation_report_deactivate_and_activate(api_world: World) -> None:
+    api = api_world.api("root")
+    await api_world.user(api_world.b, "b-supporter", Role.EXAM_SUPPORTER)
+    await api_world.user(api_world.b, "b-examadmin", Role.EXAM_ADMIN, Role.EXAM_SUPPORTER)
+    await api_world.user(api_world.b, "b-inactive", Role.EXAM_SUPPORTER, active=False)
+    report = await api.ok("GET", f"/institutions/{api_world.b.id}/deactivation-report")
+    assert report == {"institution_id": api_world.b.id, "institution_name": "University of Zurich",
                       "user_accounts": 2, "total": 2}
-    assert (await api.ok("GET", f"/institutions/{world.b.id}"))["active"] is True  # report changes nothing
+    assert (await api.ok("GET", f"/institutions/{api_world.b.id}"))["active"] is True  # report changes nothing
 
-    done = await api.ok("POST", f"/institutions/{world.b.id}/deactivate")
+    done = await api.ok("POST", f"/institutions/{api_world.b.id}/deactivate")
     assert done["institution"]["active"] is False and done["deactivated"]["user_accounts"] == 2
-    users = await api.ok("GET", f"/users?institution_id={world.b.id}&sort=username")
+    users = await api.ok("GET", f"/users?institution_id={api_world.b.id}&sort=username")
     assert {u["username"]: u["active"] for u in users["items"]} == {
         "b-admin": True, "b-examadmin": False, "b-inactive": False, "b-supporter": False}
 
-    again = await api.ok("POST", f"/institutions/{world.b.id}/deactivate")
+    again = await api.ok("POST", f"/institutions/{api_world.b.id}/deactivate")
     assert again["deactivated"]["user_accounts"] == 0 and again["institution"]["active"] is False
 
-    activated = await api.ok("POST", f"/institutions/{world.b.id}/activate")
+    activated = await api.ok("POST", f"/institutions/{api_world.b.id}/activate")
     assert activated["active"] is True
-    assert (await api.ok("GET", f"/institutions/{world.b.id}"))["active"] is True
+    assert (await api.ok("GET", f"/institutions/{api_world.b.id}"))["active"] is True
 
 
-async def test_institutional_admin_may_not_activate_or_deactivate_own(world: World) -> None:
-    api = world.api("a-admin")
+async def test_institutional_admin_may_not_activate_or_deactivate_own(api_world: World) -> None:
+    api = api_world.api("a-admin")
     for path in ("/activate", "/deactivate", "/deactivation-report"):
         body = error_of(await api.request("GET" if "report" in path else "POST",
-                                          f"/institutions/{world.a.id}{path}"), 403)
+                                          f"/institutions/{api_world.a.id}{path}"), 403)
         assert body["error"] == "forbidden"
-    assert (await api.ok("GET", f"/institutions/{world.a.id}"))["active"] is True
+    assert (await api.ok("GET", f"/institutions/{api_world.a.id}"))["active"] is True
 
 
-async def test_inactive_institution_is_hidden_from_its_exam_staff(world: World) -> None:
-    await world.api("root").ok("POST", f"/institutions/{world.b.id}/deactivate")
-    await world.user(world.b, "b-keeper", Role.INSTITUTIONAL_ADMIN, Role.EXAM_ADMIN)
-    assert (await world.api("b-keeper").ok("GET", f"/institutions/{world.b.id}"))["active"] is False
+async def test_inactive_institution_is_hidden_from_its_exam_staff(api_world: World) -> None:
+    await api_world.api("root").ok("POST", f"/institutions/{api_world.b.id}/deactivate")
+    await api_world.user(api_world.b, "b-keeper", Role.INSTITUTIONAL_ADMIN, Role.EXAM_ADMIN)
+    assert (await api_world.api("b-keeper").ok("GET", f"/institutions/{api_world.b.id}"))["active"] is False
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -202,8 +202,8 @@ async def test_inactive_institution_is_hidden_from_its_exam_staff(world: World) 
     ({"name": "Bad\u0000Name"}, "name"),
     ({"name": "Bad \ud800 Name"}, "name"),
 ])
-async def test_bad_create_input_is_422_and_creates_nothing(world: World, body: dict, field: str) -> None:
-    api = world.api("root")
+async def test_bad_create_input_is_422_and_creates_nothing(api_world: World, body: dict, field: str) -> None:
+    api = api_world.api("root")
     before = await api.ok("GET", "/institutions")
     # json.dumps escapes non-ASCII, so even a lone surrogate travels as the JSON text a client would send.
     response = await api.post("/institutions", content=json.dumps(body), headers={"Content-Type": "application/json"})
@@ -223,18 +223,18 @@ async def test_bad_create_input_is_422_and_creates_nothing(world: World, body: d
     (b'{"name": "Form"}', {"Content-Type": "application/x-www-form-urlencoded"}, 415),
     (b'{"name": "' + b"x" * (1024 * 1024) + b'"}', {"Content-Type": "application/json"}, 413),
 ])
-async def test_malformed_bodies_change_nothing(world: World, content: bytes, headers: dict, status: int) -> None:
-    api = world.api("root")
-    before = await api.ok("GET", f"/institutions/{world.a.id}")
+async def test_malformed_bodies_change_nothing(api_world: World, content: bytes, headers: dict, status: int) -> None:
+    api = api_world.api("root")
+    before = await api.ok("GET", f"/institutions/{api_world.a.id}")
     error_of(await api.post("/institutions", content=content, headers=headers), status)
-    error_of(await api.put(f"/institutions/{world.a.id}", content=content, headers=headers), status)
-    assert await api.ok("GET", f"/institutions/{world.a.id}") == before
+    error_of(await api.put(f"/institutions/{api_world.a.id}", content=content, headers=headers), status)
+    assert await api.ok("GET", f"/institutions/{api_world.a.id}") == before
     assert (await api.ok("GET", "/institutions"))["total"] == 2
 
 
-async def test_bad_update_input_changes_nothing(world: World) -> None:
-    api = world.api("root")
-    path = f"/institutions/{world.a.id}"
+async def test_bad_update_input_changes_nothing(api_world: World) -> None:
+    api = api_world.api("root")
+    path = f"/institutions/{api_world.a.id}"
     before = await api.ok("GET", path)
     for body in ({"name": "University of Zurich"}, {"name": "ETH", "url_suffix": "uzh"}, {"name": ""},
                  {"name": "ETH", "active": False}, {"url_suffix": "eth"}):
@@ -242,8 +242,8 @@ async def test_bad_update_input_changes_nothing(world: World) -> None:
     assert await api.ok("GET", path) == before
 
 
-async def test_unknown_institution_ids_are_404(world: World) -> None:
-    api = world.api("root")
+async def test_unknown_institution_ids_are_404(api_world: World) -> None:
+    api = api_world.api("root")
     for method, suffix in [("GET", ""), ("PUT", ""), ("GET", "/logo"), ("DELETE", "/logo"),
                            ("GET", "/deactivation-report"), ("POST", "/activate"), ("POST", "/deactivate")]:
         kwargs = {"json": {"name": "Nowhere"}} if method == "PUT" else {}

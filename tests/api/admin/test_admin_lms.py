@@ -1,6 +1,6 @@
 """Admin API: LMS types, LMS setups (connection test on every save, masked secrets) and the LMS exam lookup.
 
-The module's ``factory`` and ``client`` fixtures replace the suite's, so the ``world`` runs on services whose
+The module's ``factory`` and ``client`` fixtures replace the suite's, so the ``api_world`` runs on services whose
 registry also holds the installed LMS plugins (Open edX, Moodle), tested against the fake LMS servers.
 """
 
@@ -65,8 +65,8 @@ async def _setup_count(lms: Services) -> int:
         return len((await session.execute(select(LmsSetup.id))).all())
 
 
-async def test_lms_types_describe_their_settings(world: World) -> None:
-    body = await world.api("a-examadmin").ok("GET", "/lms-types")
+async def test_lms_types_describe_their_settings(api_world: World) -> None:
+    body = await api_world.api("a-examadmin").ok("GET", "/lms-types")
     types = {item["name"]: item for item in body["items"]}
     testing = types["TESTING"]
     assert testing["display_name"] == "Testing" and "COURSE_API" in testing["features"]
@@ -76,17 +76,17 @@ async def test_lms_types_describe_their_settings(world: World) -> None:
         edx = types["OPEN_EDX"]
         assert set(edx["settings_schema"]["required"]) == {"client_id", "client_secret"}
         assert "SEB_RESTRICTION" in edx["features"] and edx["secret_settings"] == ["client_secret"]
-    error_of(await world.api(None).get("/lms-types"), 401)
+    error_of(await api_world.api(None).get("/lms-types"), 401)
 
 
-async def test_create_activate_and_look_up_against_a_fake_open_edx(world: World, openedx) -> None:
-    admin, exam_admin = world.api("a-admin"), world.api("a-examadmin")
+async def test_create_activate_and_look_up_against_a_fake_open_edx(api_world: World, openedx) -> None:
+    admin, exam_admin = api_world.api("a-admin"), api_world.api("a-examadmin")
     with FakeOpenEdx() as fake:
         response = await admin.post("/lms-setups", json=edx_body(fake, active=True))
         assert response.status_code == 201, response.text
         assert fake.client_secret not in response.text
         created = response.json()
-        assert created["active"] is True and created["institution_id"] == world.a.id
+        assert created["active"] is True and created["institution_id"] == api_world.a.id
         assert created["test"]["ok"] is True and "issued a token" in created["test"]["message"]
         assert created["settings"] == {"client_id": fake.client_id, "client_secret": "********"}
         assert created["last_test"]["ok"] is True and created["last_test"]["tested_at"]
@@ -115,9 +115,9 @@ async def test_create_activate_and_look_up_against_a_fake_open_edx(world: World,
         assert "course-v1:UZH+Stat1+2025" not in {quiz["quiz_id"] for quiz in default["quizzes"]}
 
 
-async def test_a_failing_test_saves_inactive_and_activation_is_refused(world: World, lms: Services,
+async def test_a_failing_test_saves_inactive_and_activation_is_refused(api_world: World, lms: Services,
                                                                        openedx) -> None:
-    admin = world.api("a-admin")
+    admin = api_world.api("a-admin")
     with FakeOpenEdx() as fake:
         created = await admin.ok("POST", "/lms-setups", 201, json=edx_body(fake, secret="wrong-secret", active=True))
         assert created["active"] is False
@@ -135,8 +135,8 @@ async def test_a_failing_test_saves_inactive_and_activation_is_refused(world: Wo
         assert activated["active"] is True and activated["test"]["ok"] is True
 
 
-async def test_changes_keep_secrets_that_are_not_sent(world: World, lms: Services, openedx) -> None:
-    admin = world.api("a-admin")
+async def test_changes_keep_secrets_that_are_not_sent(api_world: World, lms: Services, openedx) -> None:
+    admin = api_world.api("a-admin")
     with FakeOpenEdx() as fake:
         created = await admin.ok("POST", "/lms-setups", 201, json=edx_body(
             fake, proxy_host="", proxy_port=None))
@@ -160,7 +160,7 @@ async def test_changes_keep_secrets_that_are_not_sent(world: World, lms: Service
                                                                               "client_secret": "********"}
         back = error_of(await admin.patch(path, json={"lms_type": "OPEN_EDX"}), 422)
         assert {"settings.client_id", "settings.client_secret"} <= set(back["field_errors"])
-    setup = await lms.lms_setups.get(await world.factory.actor(world.a, "helper", Role.INSTITUTIONAL_ADMIN),
+    setup = await lms.lms_setups.get(await api_world.factory.actor(api_world.a, "helper", Role.INSTITUTIONAL_ADMIN),
                                      created["id"])
     assert lms.lms_setups.settings_of(setup, masked=False) == {"client_name": "a", "client_secret": "b"}
 
@@ -177,27 +177,27 @@ async def test_changes_keep_secrets_that_are_not_sent(world: World, lms: Service
     ({**TESTING, "colour": "blue"}, "colour"),
     ({**TESTING, "institution_id": 0}, "institution_id"),
 ])
-async def test_bad_input_is_refused_by_field(world: World, lms: Services, body: dict[str, Any], field: str) -> None:
-    error = error_of(await world.api("a-admin").post("/lms-setups", json=body), 422)
+async def test_bad_input_is_refused_by_field(api_world: World, lms: Services, body: dict[str, Any], field: str) -> None:
+    error = error_of(await api_world.api("a-admin").post("/lms-setups", json=body), 422)
     assert field in error["field_errors"], error
     assert SECRET not in str(error)
     assert await _setup_count(lms) == 0
 
 
-async def test_missing_required_settings_of_a_plugin_type(world: World, lms: Services, openedx) -> None:
-    error = error_of(await world.api("a-admin").post("/lms-setups", json={
+async def test_missing_required_settings_of_a_plugin_type(api_world: World, lms: Services, openedx) -> None:
+    error = error_of(await api_world.api("a-admin").post("/lms-setups", json={
         "name": "Open edX", "lms_type": "OPEN_EDX", "url": "https://edx.example.org",
         "settings": {"client_id": "sebframe"}}), 422)
     assert "settings.client_secret" in error["field_errors"]
     assert await _setup_count(lms) == 0
 
 
-async def test_deactivation_report_deactivate_and_delete(world: World, lms: Services) -> None:
-    admin = world.api("a-admin")
+async def test_deactivation_report_deactivate_and_delete(api_world: World, lms: Services) -> None:
+    admin = api_world.api("a-admin")
     created = await admin.ok("POST", "/lms-setups", 201, json={**TESTING, "active": True})
     path = f"/lms-setups/{created['id']}"
     async with lms.db.transaction() as session:
-        session.add(Exam(institution_id=world.a.id, lms_setup_id=created["id"], external_id="quiz1",
+        session.add(Exam(institution_id=api_world.a.id, lms_setup_id=created["id"], external_id="quiz1",
                          name="Demo Quiz 1"))
     report = await admin.ok("GET", f"{path}/deactivation-report")
     assert report["lms_setup_id"] == created["id"] and [exam["name"] for exam in report["exams"]] == ["Demo Quiz 1"]
@@ -213,8 +213,8 @@ async def test_deactivation_report_deactivate_and_delete(world: World, lms: Serv
     error_of(await admin.get(path), 404)
 
 
-async def test_secrets_never_leave_the_server(world: World, lms: Services) -> None:
-    admin = world.api("a-admin")
+async def test_secrets_never_leave_the_server(api_world: World, lms: Services) -> None:
+    admin = api_world.api("a-admin")
     body = {**TESTING, "proxy_host": "127.0.0.1", "proxy_port": 9, "proxy_username": "p",
             "proxy_password": "proxy-secret-4711"}
     responses = [await admin.post("/lms-setups", json=body)]
@@ -222,15 +222,15 @@ async def test_secrets_never_leave_the_server(world: World, lms: Services) -> No
     responses += [await admin.get("/lms-setups"), await admin.get(f"/lms-setups/{setup_id}"),
                   await admin.patch(f"/lms-setups/{setup_id}", json={"name": "Renamed"}),
                   await admin.post(f"/lms-setups/{setup_id}/test"),
-                  await world.api("a-examadmin").get("/lms-lookup"),
-                  await world.api("root").get("/lms-setups"), await world.api("a-supporter").get("/lms-setups")]
+                  await api_world.api("a-examadmin").get("/lms-lookup"),
+                  await api_world.api("root").get("/lms-setups"), await api_world.api("a-supporter").get("/lms-setups")]
     for response in responses:
         assert response.status_code < 300, response.text
         assert SECRET not in response.text and "proxy-secret-4711" not in response.text
 
 
-async def test_lookup_reports_each_setup_and_refuses_bad_input(world: World, lms: Services, openedx) -> None:
-    admin, exam_admin = world.api("a-admin"), world.api("a-examadmin")
+async def test_lookup_reports_each_setup_and_refuses_bad_input(api_world: World, lms: Services, openedx) -> None:
+    admin, exam_admin = api_world.api("a-admin"), api_world.api("a-examadmin")
     mock = await admin.ok("POST", "/lms-setups", 201, json={**TESTING, "active": True})
     with FakeOpenEdx() as failing, FakeOpenEdx() as slow:
         for name, fake in (("Failing", failing), ("Slow", slow)):
@@ -250,10 +250,10 @@ async def test_lookup_reports_each_setup_and_refuses_bad_input(world: World, lms
                           ({"page": "2"}, "page")):
         error = error_of(await exam_admin.get("/lms-lookup", params=params), 422)
         assert field in error["field_errors"]
-    other = await world.api("b-admin").ok("POST", "/lms-setups", 201, json={**TESTING, "active": True})
+    other = await api_world.api("b-admin").ok("POST", "/lms-setups", 201, json={**TESTING, "active": True})
     error_of(await exam_admin.get("/lms-lookup", params={"lms_setup_id": other["id"]}), 404)
     for username in ("root", "a-admin", "a-supporter"):  # no exam write privilege
-        error_of(await world.api(username).get("/lms-lookup"), 403)
+        error_of(await api_world.api(username).get("/lms-lookup"), 403)
 
 
 def test_list_query_covers_the_service_filters() -> None:
@@ -292,11 +292,11 @@ def test_matrix_agrees_with_the_privilege_table() -> None:
     pytest.param(role, action, scope, expected[index], id=f"{role.name}-{action}-{scope}")
     for role, actions in LMS_MATRIX.items() for action, expected in actions.items()
     for index, scope in enumerate(("own", "other"))])
-async def test_lms_setup_privileges(world: World, lms: Services, role: Role, action: str, scope: str,
+async def test_lms_setup_privileges(api_world: World, lms: Services, role: Role, action: str, scope: str,
                                     expected: Any) -> None:
-    api = world.api(ROLE_USERS[role])
-    owner = world.api("a-admin" if scope == "own" else "b-admin")
-    institution = world.a if scope == "own" else world.b
+    api = api_world.api(ROLE_USERS[role])
+    owner = api_world.api("a-admin" if scope == "own" else "b-admin")
+    institution = api_world.a if scope == "own" else api_world.b
     target = await owner.ok("POST", "/lms-setups", 201, json={**TESTING, "name": "Target",
                                                               "active": action == "deactivate"})
     path = f"/lms-setups/{target['id']}"

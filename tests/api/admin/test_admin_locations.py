@@ -22,8 +22,8 @@ async def _profile(api: Api, name: str = "Lab", rules: str = LAB_RULES, **fields
     return await api.ok("POST", "/location-profiles", 201, json={"name": name, "rules": rules, **fields})
 
 
-async def _profile_rows(world: World) -> tuple[int, int]:
-    async with world.factory.services.db.read() as session:
+async def _profile_rows(api_world: World) -> tuple[int, int]:
+    async with api_world.factory.services.db.read() as session:
         profiles = (await session.execute(select(func.count()).select_from(LocationProfile))).scalar_one()
         versions = (await session.execute(select(func.count()).select_from(LocationProfileVersion))).scalar_one()
     return profiles, versions
@@ -32,11 +32,11 @@ async def _profile_rows(world: World) -> tuple[int, int]:
 # -- locations -------------------------------------------------------------------------------------
 
 
-async def test_location_round_trip(world: World) -> None:
-    api = world.api("a-admin")
+async def test_location_round_trip(api_world: World) -> None:
+    api = api_world.api("a-admin")
     created = await api.ok("POST", "/locations", 201, json={"name": "HG E 19", "description": "computer pool"})
     LocationOut.model_validate(created)
-    assert (created["institution_id"], created["name"], created["hidden"]) == (world.a.id, "HG E 19", False)
+    assert (created["institution_id"], created["name"], created["hidden"]) == (api_world.a.id, "HG E 19", False)
     location_id = created["id"]
     assert await api.ok("GET", f"/locations/{location_id}") == created
 
@@ -60,31 +60,31 @@ async def test_location_round_trip(world: World) -> None:
     assert (await api.ok("GET", "/locations"))["total"] == 2
 
 
-async def test_location_refusals(world: World) -> None:
-    api = world.api("a-admin")
+async def test_location_refusals(api_world: World) -> None:
+    api = api_world.api("a-admin")
     location = await api.ok("POST", "/locations", 201, json={"name": "HG E 19"})
     error_of(await api.post("/locations", json={"name": "hg e 19"}), 409)  # names are unique, any case
     error_of(await api.post("/locations", json={"name": ""}), 422)
     error_of(await api.post("/locations", json={"name": "X", "rooms": 3}), 422)
     error_of(await api.get("/locations", params={"hidden": "maybe"}), 422)
     # Supporters read locations but do not write them; another institution does not see them.
-    supporter = world.api("a-supporter")
+    supporter = api_world.api("a-supporter")
     assert (await supporter.ok("GET", "/locations"))["total"] == 1
     error_of(await supporter.post("/locations", json={"name": "Mine"}), 403)
     error_of(await supporter.put(f"/locations/{location['id']}", json={"name": "Mine"}), 403)
     error_of(await supporter.post(f"/locations/{location['id']}/hide"), 403)
-    other = world.api("b-admin")
+    other = api_world.api("b-admin")
     error_of(await other.get(f"/locations/{location['id']}"), 404)
     error_of(await other.patch(f"/locations/{location['id']}", json={"name": "Mine"}), 404)
     assert (await other.ok("GET", "/locations"))["total"] == 0
-    error_of(await world.client.get(BASE + "/locations"), 401)
+    error_of(await api_world.client.get(BASE + "/locations"), 401)
 
 
 # -- profiles --------------------------------------------------------------------------------------
 
 
-async def test_profile_round_trip_with_parsed_rules(world: World) -> None:
-    api = world.api("a-examadmin")  # exam offices write profiles
+async def test_profile_round_trip_with_parsed_rules(api_world: World) -> None:
+    api = api_world.api("a-examadmin")  # exam offices write profiles
     location = await api.ok("POST", "/locations", 201, json={"name": "HG E 19"})
     created = await _profile(api, help_text="Go to room HG E 19.", default_room="HG", location_id=location["id"])
     details = ProfileDetailsOut.model_validate(created)
@@ -110,8 +110,8 @@ async def test_profile_round_trip_with_parsed_rules(world: World) -> None:
                                                         "location_id": 999999}), 422)
 
 
-async def test_versions_increment_and_never_change(world: World) -> None:
-    api = world.api("a-admin")
+async def test_versions_increment_and_never_change(api_world: World) -> None:
+    api = api_world.api("a-admin")
     profile = await _profile(api, rules="ALLOW 10.1.0.0/24")
     path = f"/location-profiles/{profile['id']}"
     body = {"name": "Lab", "rules": "ALLOW 10.1.0.0/24\nBLOCK 10.1.0.66", "help_text": ""}
@@ -136,8 +136,8 @@ async def test_versions_increment_and_never_change(world: World) -> None:
     assert (await api.ok("GET", f"{path}/versions/1"))["rules"] == "ALLOW 10.1.0.0/24"
 
 
-async def test_rules_with_errors_are_refused_with_every_issue(world: World) -> None:
-    api = world.api("a-admin")
+async def test_rules_with_errors_are_refused_with_every_issue(api_world: World) -> None:
+    api = api_world.api("a-admin")
     rules = "\nALLOW 10.0.0.256\nALLOW 10.1.0.0/24\nALLOW 10.1.0.0/24\nDENY 10.2.0.0/16\nALLOW lab.example.edu"
     response = await api.post("/location-profiles", json={"name": "Broken", "rules": rules})
     body = error_of(response, 422)
@@ -149,18 +149,18 @@ async def test_rules_with_errors_are_refused_with_every_issue(world: World) -> N
     assert all(issue["message"].startswith(f"line {issue['line']}: ") for issue in body["issues"]
                if issue["line"] > 0)
     assert "(write BLOCK)" in next(issue["message"] for issue in body["issues"] if issue["code"] == "E001")
-    assert await _profile_rows(world) == (0, 0)  # nothing saved
+    assert await _profile_rows(api_world) == (0, 0)  # nothing saved
 
     profile = await _profile(api, rules="ALLOW 10.1.0.0/24")
     bad = await api.put(f"/location-profiles/{profile['id']}", json={"name": "Renamed", "rules": "ALLOW 10.0.0.0/33"})
     assert [issue["code"] for issue in error_of(bad, 422)["issues"]] == ["E005"]
     unchanged = await api.ok("GET", f"/location-profiles/{profile['id']}")
     assert (unchanged["name"], unchanged["version"], unchanged["rules"]) == ("Lab", 1, "ALLOW 10.1.0.0/24")
-    assert await _profile_rows(world) == (1, 1)
+    assert await _profile_rows(api_world) == (1, 1)
 
 
-async def test_check_rules_without_saving(world: World) -> None:
-    api = world.api("a-supporter")  # checking is reading: anyone signed in may
+async def test_check_rules_without_saving(api_world: World) -> None:
+    api = api_world.api("a-supporter")  # checking is reading: anyone signed in may
     checked = CheckOut.model_validate(await api.ok("POST", "/location-profiles/check", json={
         "rules": "allow   10.0.0.1   # PC 1\r\nALLOW 10.0.*\nBLOCK 10.0.0.0/255.255.255.0\nALLOW ::ffff:10.0.0.0/104"}))
     assert not checked.ok
@@ -178,11 +178,11 @@ async def test_check_rules_without_saving(world: World) -> None:
     assert empty["ok"] and [issue["code"] for issue in empty["issues"]] == ["W106"]
     error_of(await api.post("/location-profiles/check", json={"rules": 5}), 422)
     error_of(await api.post("/location-profiles/check", json={}), 422)
-    assert await _profile_rows(world) == (0, 0)
+    assert await _profile_rows(api_world) == (0, 0)
 
 
-async def test_hide_and_unhide_profiles(world: World) -> None:
-    api = world.api("a-admin")
+async def test_hide_and_unhide_profiles(api_world: World) -> None:
+    api = api_world.api("a-admin")
     profile = await _profile(api)
     hidden = await api.ok("POST", f"/location-profiles/{profile['id']}/hide")
     assert (hidden["hidden"], hidden["version"]) == (True, 1)
@@ -197,24 +197,24 @@ async def test_hide_and_unhide_profiles(world: World) -> None:
     assert all(item["fields"]["profile_id"] == str(profile["id"]) for item in audit["items"])
 
 
-async def test_who_may_do_what_with_profiles(world: World) -> None:
-    profile = await _profile(world.api("a-admin"))
+async def test_who_may_do_what_with_profiles(api_world: World) -> None:
+    profile = await _profile(api_world.api("a-admin"))
     path = f"/location-profiles/{profile['id']}"
-    supporter = world.api("a-supporter")
+    supporter = api_world.api("a-supporter")
     error_of(await supporter.post("/location-profiles", json={"name": "Mine", "rules": "ALLOW 10.0.0.1"}), 403)
     error_of(await supporter.put(path, json={"name": "Mine", "rules": "ALLOW 10.0.0.1"}), 403)
     error_of(await supporter.post(f"{path}/hide"), 403)
     assert (await supporter.ok("GET", path))["name"] == "Lab"  # supporters read profiles
     assert (await supporter.ok("GET", f"{path}/versions"))["items"][0]["version"] == 1
-    root = world.api("root")  # SEB Server administrators read every institution's profiles, write none
+    root = api_world.api("root")  # SEB Server administrators read every institution's profiles, write none
     assert (await root.ok("GET", path))["id"] == profile["id"]
     error_of(await root.post("/location-profiles", json={"name": "Root", "rules": "ALLOW 10.0.0.1"}), 403)
-    other = world.api("b-admin")
+    other = api_world.api("b-admin")
     for response in (await other.get(path), await other.get(f"{path}/versions"), await other.get(f"{path}/versions/1"),
                      await other.put(path, json={"name": "Mine", "rules": "ALLOW 10.0.0.1"}),
                      await other.post(f"{path}/hide"), await other.post(f"{path}/preview", json={})):
         error_of(response, 404)
     assert (await other.ok("GET", "/location-profiles"))["total"] == 0
     mine = await _profile(other, "Lab")  # names are unique per institution
-    assert mine["institution_id"] == world.b.id
-    error_of(await world.client.get(BASE + path), 401)
+    assert mine["institution_id"] == api_world.b.id
+    error_of(await api_world.client.get(BASE + path), 401)

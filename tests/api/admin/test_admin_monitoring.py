@@ -4,7 +4,6 @@ notifications, who may do what, and what ends up in the activity log."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +16,7 @@ from sebframe.core.db.models import ClientNotification, Institution
 from sebframe.core.services import Services
 from tests.api.admin.helpers import Api, error_of
 from tests.conftest import Factory
-from tests.seb_client import WINDOWS_OS, SebClient, SebWorld, seb_world
+from tests.seb_client import WINDOWS_OS, SebClient, SebWorld
 
 pytestmark = pytest.mark.anyio
 
@@ -67,10 +66,9 @@ class Monitoring:
 
 @pytest.fixture
 async def monitoring(services: Services, factory: Factory, client: httpx.AsyncClient,
-                     tmp_path: Path) -> Monitoring:
-    world = await seb_world(services, tmp_path / "seb")
+                     seb_world: SebWorld) -> Monitoring:
     tokens = {name: await factory.token(name) for name in (EXAM_ADMIN, SUPPORTER, INSTITUTION_ADMIN)}
-    return Monitoring(services, factory, client, world, tokens)
+    return Monitoring(services, factory, client, seb_world, tokens)
 
 
 async def _demo_institution(services: Services) -> Institution:

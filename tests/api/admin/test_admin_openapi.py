@@ -35,8 +35,8 @@ ENDPOINTS = [endpoint for router in routers() for endpoint in router.endpoints]
 
 
 @pytest.fixture
-async def document(world: World) -> dict[str, Any]:
-    response = await world.client.get(BASE + "/openapi.json")  # public: no token needed
+async def document(api_world: World) -> dict[str, Any]:
+    response = await api_world.client.get(BASE + "/openapi.json")  # public: no token needed
     assert response.status_code == 200
     return response.json()
 
@@ -183,36 +183,36 @@ async def test_no_secret_in_any_response_schema(document: dict[str, Any]) -> Non
         assert not {p for p in properties if "password" in p or "hash" in p or "stamp" in p}, name
 
 
-async def test_responses_match_their_declared_models(world: World) -> None:
+async def test_responses_match_their_declared_models(api_world: World) -> None:
     """Call every GET endpoint (and a few others) and validate the body against its declared model."""
-    api = world.api("root")
-    await api.ok("PUT", f"/institutions/{world.a.id}/logo", content=PNG, headers={"Content-Type": "image/png"})
-    ids = {"id": world.a.id}
-    users = {"id": world.users["a-supporter"].id}
+    api = api_world.api("root")
+    await api.ok("PUT", f"/institutions/{api_world.a.id}/logo", content=PNG, headers={"Content-Type": "image/png"})
+    ids = {"id": api_world.a.id}
+    users = {"id": api_world.users["a-supporter"].id}
     # SEB configuration entities are written (and exported) by the institution's administrator.
-    a_admin = world.api("a-admin")
+    a_admin = api_world.api("a-admin")
     certificate = await a_admin.ok("POST", "/certificates", 201, json={"data": base64.b64encode(certificate_der())
                                                                                 .decode()})
     config = await a_admin.ok("POST", "/connection-configurations", 201, json={"name": "Every GET", "active": True})
-    exam_admin = world.api("a-examadmin")
+    exam_admin = api_world.api("a-examadmin")
     exam_config = await exam_admin.ok("POST", "/exam-configurations", 201, json={"name": "Every GET"})
     template = await exam_admin.ok("POST", "/configuration-templates", 201, json={"name": "Every GET"})
     lms_setup = await a_admin.ok("POST", "/lms-setups", 201, json={
         "name": "Every GET", "lms_type": "TESTING", "url": "https://lms.example.org", "active": True,
         "settings": {"client_name": "a", "client_secret": "b"}})
     exam = await exam_admin.ok("POST", "/exams", 201, json={
-        "lms_setup_id": lms_setup["id"], "quiz_id": "quiz1", "supporter_ids": [world.users["a-supporter"].id]})
+        "lms_setup_id": lms_setup["id"], "quiz_id": "quiz1", "supporter_ids": [api_world.users["a-supporter"].id]})
     ready = await exam_admin.ok("POST", "/exam-configurations", 201, json={"name": "Every GET exam",
                                                                           "status": "READY_TO_USE"})
     await exam_admin.ok("POST", f"/exams/{exam['id']}/configuration", 201, json={"configuration_id": ready["id"]})
     exam_template = await exam_admin.ok("POST", "/exam-templates", 201, json={"name": "Every GET"})
     # A closed SEB connection: the exam's participation report has a row to validate.
-    async with world.factory.services.db.transaction() as session:
-        session.add(ClientConnection(connection_token="every-get", institution_id=world.a.id, exam_id=exam["id"],
+    async with api_world.factory.services.db.transaction() as session:
+        session.add(ClientConnection(connection_token="every-get", institution_id=api_world.a.id, exam_id=exam["id"],
                                      status="CLOSED", client_address="10.0.0.1", created_ms=now_ms(),
                                      changed_ms=now_ms()))
     # A SEB client log event of the exam, for the client log endpoints.
-    services = world.factory.services
+    services = api_world.factory.services
     async with services.db.read() as session:
         exam_row = await session.get(Exam, exam["id"])
     assert exam_row is not None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,20 +19,15 @@ from sebframe.core.services import Services
 from tests.api.admin.helpers import Api, error_of
 from tests.conftest import Factory
 from tests.participation_helpers import LAPTOP_ADDRESS, Participants, connect_participants, seat
-from tests.seb_client import SebWorld, seb_world
+from tests.seb_client import SebWorld
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def world(services: Services, tmp_path: Path) -> SebWorld:
-    return await seb_world(services, tmp_path / "seb")
-
-
-@pytest.fixture
-async def participants(services: Services, app: Any, client: httpx.AsyncClient, world: SebWorld) -> Participants:
-    participants = await connect_participants(services, app, client, world)
-    await seat(services, participants.alice_laptop, world.exam_id, "Lab 1", "17")
+async def participants(services: Services, app: Any, client: httpx.AsyncClient, seb_world: SebWorld) -> Participants:
+    participants = await connect_participants(services, app, client, seb_world)
+    await seat(services, participants.alice_laptop, seb_world.exam_id, "Lab 1", "17")
     return participants
 
 
@@ -41,18 +35,18 @@ async def _api(factory: Factory, client: httpx.AsyncClient, username: str) -> Ap
     return Api(client, await factory.token(username))
 
 
-def _base(world: SebWorld) -> str:
-    return f"/exams/{world.exam_id}/participation"
+def _base(seb_world: SebWorld) -> str:
+    return f"/exams/{seb_world.exam_id}/participation"
 
 
 async def test_declared_filters_are_the_service_filters() -> None:
     assert {f.name for f in PARTICIPATION_QUERY.filters} == set(PARTICIPATION_FILTERS)
 
 
-async def test_pages_of_rows(factory: Factory, client: httpx.AsyncClient, world: SebWorld,
+async def test_pages_of_rows(factory: Factory, client: httpx.AsyncClient, seb_world: SebWorld,
                              participants: Participants) -> None:
     api = await _api(factory, client, "demo-supporter")  # assigned to the demo exam
-    body = await api.ok("GET", _base(world))
+    body = await api.ok("GET", _base(seb_world))
     assert (body["total"], body["page"], body["pages"]) == (3, 1, 1)
     rows = [ParticipationOut.model_validate(item) for item in body["items"]]
     assert [(row.user, row.client_address, row.status, row.status_label, row.user_connections) for row in rows] == [
@@ -63,27 +57,28 @@ async def test_pages_of_rows(factory: Factory, client: httpx.AsyncClient, world:
     assert body["items"][2]["last_contact"] == "2026-01-05T09:20:00Z"
     assert not any(token in str(body) for token in participants.tokens)
 
-    filtered = await api.ok("GET", _base(world), params={"address": "10.0", "sort": "-first_contact", "size": 1})
+    filtered = await api.ok("GET", _base(seb_world), params={"address": "10.0", "sort": "-first_contact", "size": 1})
     assert [item["os_login"] for item in filtered["items"]] == ["alice-laptop"]
-    closed = await api.ok("GET", _base(world), params={"status": "CLOSED"})
+    closed = await api.ok("GET", _base(seb_world), params={"status": "CLOSED"})
     assert [item["machine"] for item in closed["items"]] == ["PC-alice"]
 
 
 @pytest.mark.parametrize("query", [{"status": "GONE"}, {"sort": "connection_token"}, {"token": "x"},
                                    {"size": "0"}])
-async def test_bad_queries_are_refused(factory: Factory, client: httpx.AsyncClient, world: SebWorld,
+async def test_bad_queries_are_refused(factory: Factory, client: httpx.AsyncClient, seb_world: SebWorld,
                                        query: dict[str, str]) -> None:
     api = await _api(factory, client, "demo-exam-admin")
-    error_of(await api.get(_base(world), params=query), 422)
+    error_of(await api.get(_base(seb_world), params=query), 422)
 
 
-async def test_csv_file(factory: Factory, client: httpx.AsyncClient, world: SebWorld,
+async def test_csv_file(factory: Factory, client: httpx.AsyncClient, seb_world: SebWorld,
                         participants: Participants) -> None:
     api = await _api(factory, client, "demo-exam-admin")
-    response = await api.get(_base(world) + ".csv")
+    response = await api.get(_base(seb_world) + ".csv")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert response.headers["content-disposition"] == f'attachment; filename="exam-{world.exam_id}-participation.csv"'
+    assert (response.headers["content-disposition"]
+            == f'attachment; filename="exam-{seb_world.exam_id}-participation.csv"')
     assert response.headers["cache-control"] == "no-store"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     assert rows[0] == list(CSV_HEADER)
@@ -100,19 +95,19 @@ async def _demo_institution(services: Services) -> Institution:
 
 @pytest.mark.parametrize("who", ["other institution", "unassigned supporter"])
 async def test_others_get_not_found(services: Services, factory: Factory, client: httpx.AsyncClient,
-                                    world: SebWorld, participants: Participants, who: str) -> None:
+                                    seb_world: SebWorld, participants: Participants, who: str) -> None:
     if who == "other institution":
         await factory.user(await factory.institution("UZH"), "uzh-admin", Role.EXAM_ADMIN)
         api = await _api(factory, client, "uzh-admin")
     else:
         await factory.user(await _demo_institution(services), "other-supporter", Role.EXAM_SUPPORTER)
         api = await _api(factory, client, "other-supporter")
-    error_of(await api.get(_base(world)), 404)
-    error_of(await api.get(_base(world) + ".csv"), 404)
+    error_of(await api.get(_base(seb_world)), 404)
+    error_of(await api.get(_base(seb_world) + ".csv"), 404)
 
 
-async def test_without_token_and_unknown_exam(factory: Factory, client: httpx.AsyncClient, world: SebWorld) -> None:
-    error_of(await Api(client, None).get(_base(world) + ".csv"), 401)
+async def test_without_token_and_unknown_exam(factory: Factory, client: httpx.AsyncClient, seb_world: SebWorld) -> None:
+    error_of(await Api(client, None).get(_base(seb_world) + ".csv"), 401)
     api = await _api(factory, client, "demo-exam-admin")
     error_of(await api.get("/exams/999999/participation"), 404)
     error_of(await api.get("/exams/999999/participation.csv"), 404)

@@ -97,11 +97,11 @@ def _expect(response: Any, expected: Any, success: int = 200) -> bool:
 
 
 @pytest.mark.parametrize(("role", "action", "scope", "expected"), _cases(USER_MATRIX))
-async def test_user_privileges(world: World, role: Role, action: str, scope: str, expected: Any) -> None:
-    api = world.api(ROLE_USERS[role])
-    root = world.api("root")
-    institution = world.a if scope == "own" else world.b
-    target = await world.user(institution, "target", ES, active=action != "activate", token=False)
+async def test_user_privileges(api_world: World, role: Role, action: str, scope: str, expected: Any) -> None:
+    api = api_world.api(ROLE_USERS[role])
+    root = api_world.api("root")
+    institution = api_world.a if scope == "own" else api_world.b
+    target = await api_world.user(institution, "target", ES, active=action != "activate", token=False)
     path = f"/users/{target.id}"
 
     if action == "list":
@@ -131,16 +131,16 @@ async def test_user_privileges(world: World, role: Role, action: str, scope: str
 
 
 @pytest.mark.parametrize(("role", "action", "scope", "expected"), _cases(INSTITUTION_MATRIX))
-async def test_institution_privileges(world: World, role: Role, action: str, scope: str, expected: Any) -> None:
-    api = world.api(ROLE_USERS[role])
-    root = world.api("root")
-    institution = world.a if scope == "own" else world.b
+async def test_institution_privileges(api_world: World, role: Role, action: str, scope: str, expected: Any) -> None:
+    api = api_world.api(ROLE_USERS[role])
+    root = api_world.api("root")
+    institution = api_world.a if scope == "own" else api_world.b
     path = f"/institutions/{institution.id}"
     if action == "activate":
         # Only the flag: deactivating through the service would also switch off (and sign out) the exam
         # staff of A. Staff can still end up active in an inactive institution (an admin drops their
         # administrator role afterwards), which is the case tested here.
-        async with world.factory.services.db.transaction() as session:
+        async with api_world.factory.services.db.transaction() as session:
             await session.execute(update(Institution).where(Institution.id == institution.id).values(active=False))
     before = await root.ok("GET", path)
 
@@ -174,10 +174,10 @@ async def test_institution_privileges(world: World, role: Role, action: str, sco
 
 
 @pytest.mark.parametrize("role", list(Role))
-async def test_everyone_may_read_and_modify_their_own_account(world: World, role: Role) -> None:
+async def test_everyone_may_read_and_modify_their_own_account(api_world: World, role: Role) -> None:
     username = ROLE_USERS[role]
-    api = world.api(username)
-    me = world.users[username]
+    api = api_world.api(username)
+    me = api_world.users[username]
     path = f"/users/{me.id}"
     assert (await api.ok("GET", path))["username"] == username
     listed = await api.ok("GET", "/users")
@@ -194,13 +194,13 @@ async def test_everyone_may_read_and_modify_their_own_account(world: World, role
 
 
 @pytest.mark.parametrize("role", [EA, ES])
-async def test_exam_staff_may_not_raise_their_own_privileges(world: World, role: Role) -> None:
+async def test_exam_staff_may_not_raise_their_own_privileges(api_world: World, role: Role) -> None:
     username = ROLE_USERS[role]
-    api = world.api(username)
-    me = world.users[username]
+    api = api_world.api(username)
+    me = api_world.users[username]
     before = await api.ok("GET", f"/users/{me.id}")
     error_of(await api.patch(f"/users/{me.id}", json={"roles": ["INSTITUTIONAL_ADMIN"]}), 403)
-    error_of(await api.patch(f"/users/{me.id}", json={"institution_id": world.b.id}), 403)
+    error_of(await api.patch(f"/users/{me.id}", json={"institution_id": api_world.b.id}), 403)
     for action in ("activate", "deactivate"):
         error_of(await api.post(f"/users/{me.id}/{action}"), 403)
     error_of(await api.delete(f"/users/{me.id}"), 403)
@@ -208,10 +208,10 @@ async def test_exam_staff_may_not_raise_their_own_privileges(world: World, role:
 
 
 @pytest.mark.parametrize("role", [SSA, IA])
-async def test_administrators_may_not_lock_themselves_out(world: World, role: Role) -> None:
+async def test_administrators_may_not_lock_themselves_out(api_world: World, role: Role) -> None:
     username = ROLE_USERS[role]
-    api = world.api(username)
-    me = world.users[username]
+    api = api_world.api(username)
+    me = api_world.users[username]
     before = await api.ok("GET", f"/users/{me.id}")
     error_of(await api.post(f"/users/{me.id}/deactivate"), 422)
     error_of(await api.delete(f"/users/{me.id}"), 422)
@@ -266,18 +266,18 @@ def test_monitoring_matrix_agrees_with_the_privilege_table() -> None:
 
 
 @pytest.mark.parametrize(("staff", "action", "scope", "expected"), cases(API_MONITORING_ACTIONS))
-async def test_monitoring_privileges(world: World, staff: Staff, action: str, scope: str, expected: Any) -> None:
-    await world.user(world.a, Staff.BYSTANDER.value, Staff.BYSTANDER.role)
-    live = await monitoring_world(world.factory, world.a, world.b, world.users[Staff.ES.value].id)
+async def test_monitoring_privileges(api_world: World, staff: Staff, action: str, scope: str, expected: Any) -> None:
+    await api_world.user(api_world.a, Staff.BYSTANDER.value, Staff.BYSTANDER.role)
+    live = await monitoring_world(api_world.factory, api_world.a, api_world.b, api_world.users[Staff.ES.value].id)
     side = live.side(scope)
     method, path, arguments, success, wanted, texts = _monitoring_requests(side)[action]
-    response = await world.api(staff.value).request(method, path, **arguments)
+    response = await api_world.api(staff.value).request(method, path, **arguments)
     shown = expected in (OK, LISTED)
     if expected in (OK, LISTED, HIDDEN):
         assert response.status_code == success, (staff, action, scope, response.text)
     else:
         error_of(response, expected)
     assert_body(response.text, staff, action, scope, live, shown=shown, wanted=wanted, texts=texts)
-    assert await effect(world.factory.services, side, action) == (shown and action in WRITES), (staff, action)
+    assert await effect(api_world.factory.services, side, action) == (shown and action in WRITES), (staff, action)
     if action == "delete_logs" and response.status_code == 200:
         assert response.json() == {"deleted": 1 if shown else 0}

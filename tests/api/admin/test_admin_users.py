@@ -27,12 +27,12 @@ def assert_no_secrets(data: Any) -> None:
         assert secret not in text, (secret, text)
 
 
-async def test_create_read_update(world: World) -> None:
-    api = world.api("a-admin")
+async def test_create_read_update(api_world: World) -> None:
+    api = api_world.api("a-admin")
     created = await api.ok("POST", "/users", 201, json=new_user(roles=["EXAM_ADMIN", "EXAM_SUPPORTER"],
                                                                 timezone="Europe/Zurich"))
     assert_no_secrets(created)
-    assert created["institution_id"] == world.a.id  # defaults to the caller's institution
+    assert created["institution_id"] == api_world.a.id  # defaults to the caller's institution
     assert created["roles"] == ["EXAM_ADMIN", "EXAM_SUPPORTER"] and created["active"] is True
     assert created["timezone"] == "Europe/Zurich" and created["created_at"].endswith("Z")
     assert await api.ok("GET", f"/users/{created['id']}") == created
@@ -46,23 +46,23 @@ async def test_create_read_update(world: World) -> None:
     assert await api.ok("GET", f"/users/{created['id']}") == again
 
     # The new account can use the API once it has a token.
-    token = await world.factory.token("dana.s")
-    world.tokens["dana.s"] = token
-    assert (await world.api("dana.s").ok("GET", "/me"))["username"] == "dana.s"
+    token = await api_world.factory.token("dana.s")
+    api_world.tokens["dana.s"] = token
+    assert (await api_world.api("dana.s").ok("GET", "/me"))["username"] == "dana.s"
 
 
-async def test_server_admin_creates_users_in_any_institution(world: World) -> None:
-    api = world.api("root")
-    created = await api.ok("POST", "/users", 201, json=new_user(institution_id=world.b.id,
+async def test_server_admin_creates_users_in_any_institution(api_world: World) -> None:
+    api = api_world.api("root")
+    created = await api.ok("POST", "/users", 201, json=new_user(institution_id=api_world.b.id,
                                                                 roles=["INSTITUTIONAL_ADMIN"], active=False))
-    assert created["institution_id"] == world.b.id and created["active"] is False
-    moved = await api.ok("PATCH", f"/users/{created['id']}", json={"institution_id": world.a.id})
-    assert moved["institution_id"] == world.a.id
+    assert created["institution_id"] == api_world.b.id and created["active"] is False
+    moved = await api.ok("PATCH", f"/users/{created['id']}", json={"institution_id": api_world.a.id})
+    assert moved["institution_id"] == api_world.a.id
 
 
-async def test_list_filters_sorting_and_paging(world: World) -> None:
-    api = world.api("root")
-    await world.user(world.b, "b-inactive", Role.EXAM_SUPPORTER, active=False)
+async def test_list_filters_sorting_and_paging(api_world: World) -> None:
+    api = api_world.api("root")
+    await api_world.user(api_world.b, "b-inactive", Role.EXAM_SUPPORTER, active=False)
     everyone = await api.ok("GET", "/users?size=500")
     assert everyone["total"] == 6
     assert_no_secrets(everyone)
@@ -71,7 +71,7 @@ async def test_list_filters_sorting_and_paging(world: World) -> None:
     async def usernames(query: str) -> list[str]:
         return [u["username"] for u in (await api.ok("GET", f"/users?{query}"))["items"]]
 
-    assert await usernames(f"institution_id={world.b.id}") == ["b-admin", "b-inactive"]
+    assert await usernames(f"institution_id={api_world.b.id}") == ["b-admin", "b-inactive"]
     assert await usernames("role=INSTITUTIONAL_ADMIN") == ["a-admin", "b-admin"]
     assert await usernames("active=false") == ["b-inactive"]
     assert await usernames("username=ADMIN&sort=-username") == ["b-admin", "a-examadmin", "a-admin"]
@@ -86,41 +86,41 @@ BAD_QUERIES = ["institution_id=abc", "institution_id=-1", "institution_id=999999
                "sort=password_hash", "sort=roles", "size=1000", "page=-1", "usrname=root", "email=%00"]
 
 
-async def test_bad_list_queries_are_422(world: World) -> None:
+async def test_bad_list_queries_are_422(api_world: World) -> None:
     for query in BAD_QUERIES:
-        response = await world.api("root").get(f"/users?{query}")
+        response = await api_world.api("root").get(f"/users?{query}")
         assert response.status_code == 422, query
         assert error_of(response, 422)["field_errors"], query
 
 
-async def test_activate_and_deactivate(world: World) -> None:
-    api = world.api("a-admin")
-    target = world.users["a-examadmin"]
+async def test_activate_and_deactivate(api_world: World) -> None:
+    api = api_world.api("a-admin")
+    target = api_world.users["a-examadmin"]
     assert (await api.ok("POST", f"/users/{target.id}/deactivate"))["active"] is False
     assert (await api.ok("GET", f"/users/{target.id}"))["active"] is False
     assert (await api.ok("POST", f"/users/{target.id}/deactivate"))["active"] is False  # idempotent
     assert (await api.ok("POST", f"/users/{target.id}/activate"))["active"] is True
-    me = world.users["a-admin"]
+    me = api_world.users["a-admin"]
     for action in ("activate", "deactivate"):
         body = error_of(await api.post(f"/users/{me.id}/{action}"), 422)
         assert "own account" in body["message"]
     assert (await api.ok("GET", f"/users/{me.id}"))["active"] is True
 
 
-async def test_user_of_inactive_institution_cannot_be_activated(world: World) -> None:
-    await world.user(world.b, "b-supporter", Role.EXAM_SUPPORTER)
-    root = world.api("root")
-    await root.ok("POST", f"/institutions/{world.b.id}/deactivate")
-    target = world.users["b-supporter"]
+async def test_user_of_inactive_institution_cannot_be_activated(api_world: World) -> None:
+    await api_world.user(api_world.b, "b-supporter", Role.EXAM_SUPPORTER)
+    root = api_world.api("root")
+    await root.ok("POST", f"/institutions/{api_world.b.id}/deactivate")
+    target = api_world.users["b-supporter"]
     body = error_of(await root.post(f"/users/{target.id}/activate"), 422)
     assert "inactive" in body["message"]
     assert (await root.ok("GET", f"/users/{target.id}"))["active"] is False
 
 
-async def test_password_change_rules(world: World) -> None:
-    target = world.users["a-supporter"]
+async def test_password_change_rules(api_world: World) -> None:
+    target = api_world.users["a-supporter"]
     path = f"/users/{target.id}/password"
-    admin = world.api("a-admin")
+    admin = api_world.api("a-admin")
     for body, field in [
         ({"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm_password": "different-77"},
          "confirm_password"),
@@ -135,23 +135,23 @@ async def test_password_change_rules(world: World) -> None:
         error = error_of(await admin.put(path, json=body), 422)
         assert field in error["field_errors"], (body, error)
     # Nothing changed: the supporter's token still works and the old password still signs in.
-    assert (await world.api("a-supporter").get("/me")).status_code == 200
-    assert (await world.factory.services.auth.sign_in("a-supporter", PASSWORD, "127.0.0.1")).id == target.id
+    assert (await api_world.api("a-supporter").get("/me")).status_code == 200
+    assert (await api_world.factory.services.auth.sign_in("a-supporter", PASSWORD, "127.0.0.1")).id == target.id
 
     # An exam administrator may read but not re-key a colleague; nobody outside sees the account.
     good = {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
-    error_of(await world.api("a-examadmin").put(path, json=good), 403)
-    error_of(await world.api("b-admin").put(path, json=good), 404)
-    assert (await world.api("a-supporter").get("/me")).status_code == 200
+    error_of(await api_world.api("a-examadmin").put(path, json=good), 403)
+    error_of(await api_world.api("b-admin").put(path, json=good), 404)
+    assert (await api_world.api("a-supporter").get("/me")).status_code == 200
 
     assert_no_secrets(await admin.ok("PUT", path, json=good))
-    await world.factory.services.auth.sign_in("a-supporter", NEW_PASSWORD, "127.0.0.1")
+    await api_world.factory.services.auth.sign_in("a-supporter", NEW_PASSWORD, "127.0.0.1")
 
 
-async def test_deletion_report_and_delete(world: World) -> None:
-    api = world.api("a-admin")
-    target = world.users["a-examadmin"]
-    await world.factory.services.auth.create_token("a-examadmin", name="ci")
+async def test_deletion_report_and_delete(api_world: World) -> None:
+    api = api_world.api("a-admin")
+    target = api_world.users["a-examadmin"]
+    await api_world.factory.services.auth.create_token("a-examadmin", name="ci")
     for option in ("ACCOUNT_ONLY", "WITH_EXAMS", "WITH_ALL"):
         report = await api.ok("GET", f"/users/{target.id}/deletion-report?option={option}")
         assert report["option"] == option and report["user_id"] == target.id
@@ -173,17 +173,17 @@ async def test_deletion_report_and_delete(world: World) -> None:
     assert log["items"][0]["entity_name"] == "a-examadmin" and "WITH_ALL" in log["items"][0]["message"]
 
 
-async def test_nobody_deletes_their_own_account(world: World) -> None:
-    me = world.users["root"]
-    body = error_of(await world.api("root").delete(f"/users/{me.id}"), 422)
+async def test_nobody_deletes_their_own_account(api_world: World) -> None:
+    me = api_world.users["root"]
+    body = error_of(await api_world.api("root").delete(f"/users/{me.id}"), 422)
     assert "own account" in body["message"]
-    error_of(await world.api("root").get(f"/users/{me.id}/deletion-report"), 422)
-    assert (await world.api("root").ok("GET", f"/users/{me.id}"))["id"] == me.id
+    error_of(await api_world.api("root").get(f"/users/{me.id}/deletion-report"), 422)
+    assert (await api_world.api("root").ok("GET", f"/users/{me.id}"))["id"] == me.id
 
 
-async def test_institutional_admin_cannot_manage_server_admins(world: World) -> None:
-    api = world.api("a-admin")
-    root = world.users["root"]
+async def test_institutional_admin_cannot_manage_server_admins(api_world: World) -> None:
+    api = api_world.api("a-admin")
+    root = api_world.users["root"]
     assert (await api.ok("GET", f"/users/{root.id}"))["username"] == "root"  # same institution: visible
     for method, path, kwargs in [("PATCH", "", {"json": {"surname": "Hacked"}}), ("POST", "/deactivate", {}),
                                  ("DELETE", "", {}),
@@ -192,21 +192,21 @@ async def test_institutional_admin_cannot_manage_server_admins(world: World) -> 
                                                                 "confirm_password": NEW_PASSWORD}})]:
         error_of(await api.request(method, f"/users/{root.id}{path}", **kwargs), 403)
     error_of(await api.post("/users", json=new_user(roles=["SEB_SERVER_ADMIN"])), 422)
-    me = world.users["a-admin"]
+    me = api_world.users["a-admin"]
     error_of(await api.patch(f"/users/{me.id}", json={"roles": ["SEB_SERVER_ADMIN", "INSTITUTIONAL_ADMIN"]}), 422)
-    after = await world.api("root").ok("GET", f"/users/{root.id}")
+    after = await api_world.api("root").ok("GET", f"/users/{root.id}")
     assert after["surname"] == "Tester" and after["active"] is True
     assert (await api.ok("GET", f"/users/{me.id}"))["roles"] == ["INSTITUTIONAL_ADMIN"]
 
 
-async def test_other_tenants_users_are_invisible(world: World) -> None:
-    await world.user(world.b, "b-supporter", Role.EXAM_SUPPORTER)
-    target = world.users["b-supporter"]
-    api = world.api("a-admin")
-    listed = await api.ok("GET", f"/users?institution_id={world.b.id}")
+async def test_other_tenants_users_are_invisible(api_world: World) -> None:
+    await api_world.user(api_world.b, "b-supporter", Role.EXAM_SUPPORTER)
+    target = api_world.users["b-supporter"]
+    api = api_world.api("a-admin")
+    listed = await api.ok("GET", f"/users?institution_id={api_world.b.id}")
     assert listed == {"items": [], "total": 0, "page": 1, "size": 20, "pages": 1}
     assert "b-supporter" not in json.dumps(await api.ok("GET", "/users?size=500"))
-    before = await world.api("root").ok("GET", f"/users/{target.id}")
+    before = await api_world.api("root").ok("GET", f"/users/{target.id}")
     for method, path, kwargs in [
         ("GET", "", {}), ("PATCH", "", {"json": {"surname": "Moved"}}), ("POST", "/activate", {}),
         ("POST", "/deactivate", {}), ("GET", "/deletion-report", {}), ("DELETE", "", {}),
@@ -216,12 +216,12 @@ async def test_other_tenants_users_are_invisible(world: World) -> None:
         body = error_of(await api.request(method, f"/users/{target.id}{path}", **kwargs), 404)
         assert "b-supporter" not in json.dumps(body)
     # Creating into B, or moving someone there, is refused too.
-    error_of(await api.post("/users", json=new_user(institution_id=world.b.id)), 403)
-    own = world.users["a-supporter"]
-    error_of(await api.patch(f"/users/{own.id}", json={"institution_id": world.b.id}), 403)
-    assert await world.api("root").ok("GET", f"/users/{target.id}") == before
-    assert (await world.api("root").ok("GET", f"/users/{own.id}"))["institution_id"] == world.a.id
-    assert (await world.api("root").ok("GET", f"/users?institution_id={world.b.id}"))["total"] == 2
+    error_of(await api.post("/users", json=new_user(institution_id=api_world.b.id)), 403)
+    own = api_world.users["a-supporter"]
+    error_of(await api.patch(f"/users/{own.id}", json={"institution_id": api_world.b.id}), 403)
+    assert await api_world.api("root").ok("GET", f"/users/{target.id}") == before
+    assert (await api_world.api("root").ok("GET", f"/users/{own.id}"))["institution_id"] == api_world.a.id
+    assert (await api_world.api("root").ok("GET", f"/users?institution_id={api_world.b.id}"))["total"] == 2
 
 
 @pytest.mark.parametrize(("fields", "field"), [
@@ -246,16 +246,16 @@ async def test_other_tenants_users_are_invisible(world: World) -> None:
     ({"password_hash": "$argon2id$..."}, "password_hash"),
     ({"name": "nul\u0000byte"}, "name"),
 ])
-async def test_bad_create_input_is_422_and_creates_nothing(world: World, fields: dict, field: str) -> None:
-    api = world.api("root")
+async def test_bad_create_input_is_422_and_creates_nothing(api_world: World, fields: dict, field: str) -> None:
+    api = api_world.api("root")
     before = await api.ok("GET", "/users?size=500")
     error = error_of(await api.post("/users", json=new_user(**fields)), 422)
     assert field in error["field_errors"], error
     assert await api.ok("GET", "/users?size=500") == before
 
 
-async def test_missing_fields_are_named(world: World) -> None:
-    error = error_of(await world.api("root").post("/users", json={}), 422)
+async def test_missing_fields_are_named(api_world: World) -> None:
+    error = error_of(await api_world.api("root").post("/users", json={}), 422)
     assert {"name", "surname", "username", "password", "confirm_password"} <= set(error["field_errors"])
 
 
@@ -273,9 +273,9 @@ async def test_missing_fields_are_named(world: World) -> None:
     ({"password": NEW_PASSWORD}, "password"),
     ({"name": ["Dana"]}, "name"),
 ])
-async def test_bad_update_input_is_422_and_changes_nothing(world: World, fields: dict, field: str) -> None:
-    api = world.api("root")
-    target = world.users["a-examadmin"]
+async def test_bad_update_input_is_422_and_changes_nothing(api_world: World, fields: dict, field: str) -> None:
+    api = api_world.api("root")
+    target = api_world.users["a-examadmin"]
     before = await api.ok("GET", f"/users/{target.id}")
     error = error_of(await api.patch(f"/users/{target.id}", json=fields), 422)
     assert field in error["field_errors"], error
@@ -286,9 +286,9 @@ async def test_bad_update_input_is_422_and_changes_nothing(world: World, fields:
     (b"{", 400), (b"", 400), (b"[]", 422), (b'"x"', 422), (b"true", 422),
     (b'{"surname": "' + b"x" * (1024 * 1024 + 10) + b'"}', 413),
 ])
-async def test_malformed_bodies_change_nothing(world: World, content: bytes, status: int) -> None:
-    api = world.api("root")
-    target = world.users["a-examadmin"]
+async def test_malformed_bodies_change_nothing(api_world: World, content: bytes, status: int) -> None:
+    api = api_world.api("root")
+    target = api_world.users["a-examadmin"]
     before = await api.ok("GET", "/users?size=500")
     headers = {"Content-Type": "application/json"}
     error_of(await api.post("/users", content=content, headers=headers), status)
@@ -297,21 +297,21 @@ async def test_malformed_bodies_change_nothing(world: World, content: bytes, sta
     assert await api.ok("GET", "/users?size=500") == before
 
 
-async def test_huge_body_streamed_without_length_is_413(world: World) -> None:
+async def test_huge_body_streamed_without_length_is_413(api_world: World) -> None:
     async def chunks():
         yield b'{"name": "'
         for _ in range(20):
             yield b"x" * 65536
         yield b'"}'
 
-    api = world.api("root")
+    api = api_world.api("root")
     response = await api.post("/users", content=chunks(), headers={"Content-Type": "application/json"})
     error_of(response, 413)
     assert (await api.ok("GET", "/users"))["total"] == 5
 
 
-async def test_unknown_user_ids_are_404(world: World) -> None:
-    api = world.api("root")
+async def test_unknown_user_ids_are_404(api_world: World) -> None:
+    api = api_world.api("root")
     good_password = {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
     for method, path, kwargs in [("GET", "", {}), ("PATCH", "", {"json": {"surname": "X"}}), ("DELETE", "", {}),
                                  ("POST", "/activate", {}), ("POST", "/deactivate", {}),

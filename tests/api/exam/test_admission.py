@@ -45,23 +45,23 @@ async def _status(services: Services, token: str) -> tuple[str, int | None]:
 
 @pytest.mark.parametrize("step", ["handshake-update", "exam-config", "handshake-establish"])
 async def test_denied_step_answers_403_and_changes_nothing(client: httpx.AsyncClient, services: Services,
-                                                           world: SebWorld, step: str) -> None:
+                                                           seb_world: SebWorld, step: str) -> None:
     plugin = DenyStep(step)
     services.plugins.pm.register(plugin, name=f"deny-{step}")
-    seb = SebClient(client, world)
+    seb = SebClient(client, seb_world)
     assert (await seb.fetch_token()).status_code == 200
     assert (await seb.create()).status_code == 200
     if step == "handshake-establish":
-        assert (await seb.select_exam(world.exam_id)).status_code == 200
+        assert (await seb.select_exam(seb_world.exam_id)).status_code == 200
         before = await _status(services, seb.connection_token or "")
         response = await seb.establish()
     elif step == "exam-config":
-        assert (await seb.select_exam(world.exam_id)).status_code == 200
+        assert (await seb.select_exam(seb_world.exam_id)).status_code == 200
         before = await _status(services, seb.connection_token or "")
         response = await seb.exam_config()
     else:
         before = await _status(services, seb.connection_token or "")
-        response = await seb.select_exam(world.exam_id)
+        response = await seb.select_exam(seb_world.exam_id)
     assert response.status_code == 403
     assert response.json() == {"error": "location_not_allowed", "message": "Only from the testing center"}
     assert b"<?xml" not in response.content
@@ -71,10 +71,10 @@ async def test_denied_step_answers_403_and_changes_nothing(client: httpx.AsyncCl
 
 
 async def test_allowed_client_passes_every_step(client: httpx.AsyncClient, services: Services,
-                                                world: SebWorld) -> None:
+                                                seb_world: SebWorld) -> None:
     plugin = DenyStep("never")
     services.plugins.pm.register(plugin, name="allow-all")
-    seb = SebClient(client, world)
+    seb = SebClient(client, seb_world)
     await seb.connect(user="alice")
     # the Windows client: POST (no exam: no check), examconfig?examId (binds like PATCH), PATCH, PUT, PATCH user
     assert [request.step for request in plugin.seen] == [

@@ -19,8 +19,8 @@ async def _connection(services: Services, token: str) -> ClientConnection:
             select(ClientConnection).where(ClientConnection.connection_token == token))).scalar_one()
 
 
-async def test_discovery_lists_the_five_endpoints(client: httpx.AsyncClient, world: SebWorld) -> None:
-    document = await SebClient(client, world).discovery()
+async def test_discovery_lists_the_five_endpoints(client: httpx.AsyncClient, seb_world: SebWorld) -> None:
+    document = await SebClient(client, seb_world).discovery()
     [v1] = [version for version in document["api-versions"] if version["name"] == "v1"]
     assert {endpoint["name"]: endpoint["location"] for endpoint in v1["endpoints"]} == {
         "access-token-endpoint": "/oauth/token",
@@ -32,8 +32,8 @@ async def test_discovery_lists_the_five_endpoints(client: httpx.AsyncClient, wor
     assert document["server-location"] == "http://testserver"
 
 
-async def test_windows_client_conversation(client: httpx.AsyncClient, services: Services, world: SebWorld) -> None:
-    seb = SebClient(client, world, name="alice-pc")
+async def test_windows_client_conversation(client: httpx.AsyncClient, services: Services, seb_world: SebWorld) -> None:
+    seb = SebClient(client, seb_world, name="alice-pc")
     token_response = await seb.fetch_token()
     assert token_response.status_code == 200
     assert token_response.headers["content-type"].startswith("application/json")
@@ -41,16 +41,16 @@ async def test_windows_client_conversation(client: httpx.AsyncClient, services: 
 
     created = await seb.create()
     assert created.status_code == 200
-    assert created.json() == [{"examId": str(world.exam_id), "name": "Demo Quiz 1 (MOCKUP)",
+    assert created.json() == [{"examId": str(seb_world.exam_id), "name": "Demo Quiz 1 (MOCKUP)",
                                "url": created.json()[0]["url"], "lmsType": "TESTING"}]
     row = await _connection(services, seb.connection_token or "")
     assert (row.status, row.seb_os_name, row.seb_version, row.user_session_id) == (
         "CONNECTION_REQUESTED", "Windows 10, Microsoft Windows NT 10.0.19045.0 (x64)", "3.8.0 (x64)", "alice-pc")
 
-    config = await seb.exam_config(world.exam_id)
+    config = await seb.exam_config(seb_world.exam_id)
     assert config.status_code == 200 and config.content.startswith(b'<?xml version="1.0"')
 
-    selected = await seb.select_exam(world.exam_id)
+    selected = await seb.select_exam(seb_world.exam_id)
     assert selected.status_code == 200 and len(selected.headers["SEBExamSalt"]) == 16
     assert (await seb.establish()).status_code == 200
     assert (await _connection(services, seb.connection_token or "")).status == "READY"
@@ -58,7 +58,7 @@ async def test_windows_client_conversation(client: httpx.AsyncClient, services: 
     assert (await seb.ping()).status_code == 204
     logged = await seb.log({"type": "INFO_LOG", "timestamp": 1700000000000, "text": "Started sending pings."})
     assert logged.status_code == 204
-    assert (await seb.select_exam(world.exam_id, "alice")).status_code == 200
+    assert (await seb.select_exam(seb_world.exam_id, "alice")).status_code == 200
     row = await _connection(services, seb.connection_token or "")
     assert (row.status, row.user_session_id, row.lms_user_session_id) == ("ACTIVE", row.user_session_id, "alice")
 
@@ -70,7 +70,7 @@ async def test_windows_client_conversation(client: httpx.AsyncClient, services: 
 
 
 async def test_lms_user_name_replaces_the_placeholder(client: httpx.AsyncClient, services: Services,
-                                                      world: SebWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                      seb_world: SebWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     from sebframe.types import ExamineeAccount
 
     calls: list[str] = []
@@ -81,9 +81,9 @@ async def test_lms_user_name_replaces_the_placeholder(client: httpx.AsyncClient,
             return ExamineeAccount(id=user_session_id, name="Alice Example")
 
     monkeypatch.setattr(services.lms_setups, "adapter", lambda setup: Lms())
-    seb = SebClient(client, world, name="alice-pc")
+    seb = SebClient(client, seb_world, name="alice-pc")
     await seb.connect(user="u-17")
-    assert (await seb.select_exam(world.exam_id, "u-17")).status_code == 200  # the client repeats it
+    assert (await seb.select_exam(seb_world.exam_id, "u-17")).status_code == 200  # the client repeats it
     row = await _connection(services, seb.connection_token or "")
     assert (row.user_session_id, row.lms_user_session_id, row.status) == ("Alice Example (u-17)", "u-17", "ACTIVE")
     assert calls == ["u-17"]  # cached

@@ -15,21 +15,21 @@ from tests.seb_client import SebClient, SebWorld
 pytestmark = pytest.mark.anyio
 
 
-async def test_the_report_lists_client_connections_and_they_are_deleted(client: httpx.AsyncClient,
-                                                                        services: Services, world: SebWorld) -> None:
+async def test_the_report_lists_client_connections_and_they_are_deleted(
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld) -> None:
     for user in ("alice", "bob"):
-        seb = SebClient(client, world, name=user)
+        seb = SebClient(client, seb_world, name=user)
         await seb.connect(user=user)
         logged = await seb.log({"type": "ERROR_LOG", "timestamp": 1700000000000, "text": "lost wifi"})
         assert logged.status_code in (200, 204)
     await services.sessions.runtime.flush()
     exam_admin = actor_of((await demo_accounts(services.db)).exam_admin)
 
-    report = await services.exams.deletion_report(exam_admin, world.exam_id)
+    report = await services.exams.deletion_report(exam_admin, seb_world.exam_id)
     assert report.other == [("SEB client connections with their logs", ["alice", "bob"])]
 
     assert await _counts(services) == (2, 2)
-    await services.exams.delete(exam_admin, world.exam_id)
+    await services.exams.delete(exam_admin, seb_world.exam_id)
     assert await _counts(services) == (0, 0)
 
 

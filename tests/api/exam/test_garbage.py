@@ -32,8 +32,8 @@ async def _state(services: Services) -> tuple[list[tuple[str, str, int | None]],
     return connections, events
 
 
-async def test_garbage_bodies_and_headers(client: httpx.AsyncClient, services: Services, world: SebWorld) -> None:
-    seb = SebClient(client, world)
+async def test_garbage_bodies_and_headers(client: httpx.AsyncClient, services: Services, seb_world: SebWorld) -> None:
+    seb = SebClient(client, seb_world)
     await seb.connect()
     before = await _state(services)
     endpoints = [("POST", "/exam-api/v1/handshake"), ("PATCH", "/exam-api/v1/handshake"),
@@ -53,8 +53,8 @@ async def test_garbage_bodies_and_headers(client: httpx.AsyncClient, services: S
     assert await _state(services) == before
 
 
-async def test_huge_bodies_are_refused(client: httpx.AsyncClient, services: Services, world: SebWorld) -> None:
-    seb = SebClient(client, world)
+async def test_huge_bodies_are_refused(client: httpx.AsyncClient, services: Services, seb_world: SebWorld) -> None:
+    seb = SebClient(client, seb_world)
     await seb.connect()
     before = await _state(services)
     huge = b'{"type":"INFO_LOG","text":"' + b"x" * (1024 * 1024) + b'"}'
@@ -66,8 +66,8 @@ async def test_huge_bodies_are_refused(client: httpx.AsyncClient, services: Serv
 
 
 async def test_long_text_is_cut_and_nul_removed(client: httpx.AsyncClient, services: Services,
-                                                world: SebWorld) -> None:
-    seb = SebClient(client, world)
+                                                seb_world: SebWorld) -> None:
+    seb = SebClient(client, seb_world)
     await seb.connect()
     assert (await seb.log({"type": "ERROR_LOG", "timestamp": 5, "text": "a\x00" + "b" * 2000,
                            "numericValue": 1e300})).status_code == 204

@@ -19,24 +19,24 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def supporter(services: Services, world: SebWorld) -> Actor:
+async def supporter(services: Services, seb_world: SebWorld) -> Actor:
     async with services.db.read() as session:
         user = (await session.execute(select(UserAccount).where(UserAccount.username == "demo-supporter"))).scalar_one()
     return actor_of(user)
 
 
-async def _connected(client: httpx.AsyncClient, world: SebWorld, name: str, user: str | None = None) -> SebClient:
-    seb = SebClient(client, world, name=name)
+async def _connected(client: httpx.AsyncClient, seb_world: SebWorld, name: str, user: str | None = None) -> SebClient:
+    seb = SebClient(client, seb_world, name=name)
     await seb.connect(user)
     return seb
 
 
-async def test_lock_screen_then_quit_all(client: httpx.AsyncClient, services: Services, world: SebWorld,
+async def test_lock_screen_then_quit_all(client: httpx.AsyncClient, services: Services, seb_world: SebWorld,
                                         supporter: Actor) -> None:
-    alice = await _connected(client, world, "alice")
-    bob = await _connected(client, world, "bob")
+    alice = await _connected(client, seb_world, "alice")
+    bob = await _connected(client, seb_world, "bob")
     actions = services.sessions.actions
-    result = await actions.send_instruction(supporter, world.exam_id, [alice.connection_token or ""],
+    result = await actions.send_instruction(supporter, seb_world.exam_id, [alice.connection_token or ""],
                                                 "SEB_FORCE_LOCK_SCREEN", {"message": "Please wait"})
     assert (result.sent, result.skipped) == (1, 0)
     lock = await alice.ping()
@@ -45,7 +45,7 @@ async def test_lock_screen_then_quit_all(client: httpx.AsyncClient, services: Se
     assert (await alice.ping()).status_code == 204  # delivered once
     assert (await bob.ping()).status_code == 204
 
-    await actions.send_instruction(supporter, world.exam_id, None, "SEB_QUIT")
+    await actions.send_instruction(supporter, seb_world.exam_id, None, "SEB_QUIT")
     for seb in (alice, bob):
         quit_ = await seb.ping()
         assert quit_.json() == {"instruction": "SEB_QUIT", "attributes": {}}
@@ -54,9 +54,9 @@ async def test_lock_screen_then_quit_all(client: httpx.AsyncClient, services: Se
         assert (await session.execute(select(func.count()).select_from(ClientInstruction))).scalar_one() == 0
 
 
-async def test_raise_hand_confirmed_by_a_supporter(client: httpx.AsyncClient, services: Services, world: SebWorld,
+async def test_raise_hand_confirmed_by_a_supporter(client: httpx.AsyncClient, services: Services, seb_world: SebWorld,
                                                    supporter: Actor) -> None:
-    alice = await _connected(client, world, "alice", user="alice")
+    alice = await _connected(client, seb_world, "alice", user="alice")
     raised = await alice.log({"numericValue": 1, "text": "<raisehand> I need help", "timestamp": 1,
                               "type": "NOTIFICATION"})
     assert raised.status_code == 204
@@ -66,7 +66,7 @@ async def test_raise_hand_confirmed_by_a_supporter(client: httpx.AsyncClient, se
     live = services.sessions.runtime.connections[alice.connection_token or ""]
     assert live.pending_notifications == 1
 
-    await services.sessions.actions.confirm_notification(supporter, world.exam_id, notification.id)
+    await services.sessions.actions.confirm_notification(supporter, seb_world.exam_id, notification.id)
     confirm = await alice.ping()
     assert confirm.json() == {"instruction": "NOTIFICATION_CONFIRM", "attributes": {"type": "raisehand", "id": "1"}}
     async with services.db.read() as session:
@@ -74,16 +74,16 @@ async def test_raise_hand_confirmed_by_a_supporter(client: httpx.AsyncClient, se
 
 
 async def test_lowering_the_hand_confirms_the_notification(client: httpx.AsyncClient, services: Services,
-                                                           world: SebWorld) -> None:
-    alice = await _connected(client, world, "alice")
+                                                           seb_world: SebWorld) -> None:
+    alice = await _connected(client, seb_world, "alice")
     await alice.log({"numericValue": 3, "text": "<raisehand> ", "timestamp": 1, "type": "NOTIFICATION"})
     await alice.log({"numericValue": 3, "timestamp": 2, "type": "NOTIFICATION_CONFIRMED"})
     assert services.sessions.runtime.connections[alice.connection_token or ""].pending_notifications == 0
 
 
 async def test_confirmable_instruction_is_repeated_until_confirmed(client: httpx.AsyncClient, services: Services,
-                                                                   world: SebWorld) -> None:
-    alice = await _connected(client, world, "alice")
+                                                                   seb_world: SebWorld) -> None:
+    alice = await _connected(client, seb_world, "alice")
     live = services.sessions.runtime.connections[alice.connection_token or ""]
     await services.sessions.runtime.queue_instruction([live.id], InstructionType.SEB_RECONFIGURE_SETTINGS,
                                                       {"zoomReceiveAudio": "true"}, needs_confirmation=True)
@@ -99,16 +99,16 @@ async def test_confirmable_instruction_is_repeated_until_confirmed(client: httpx
 
 
 async def test_cancel_needs_closed_or_missing_and_quits_a_pinging_client(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, supporter: Actor) -> None:
-    alice = await _connected(client, world, "alice")
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, supporter: Actor) -> None:
+    alice = await _connected(client, seb_world, "alice")
     actions = services.sessions.actions
     token = alice.connection_token or ""
-    refused = await actions.disable(supporter, world.exam_id, [token])
+    refused = await actions.disable(supporter, seb_world.exam_id, [token])
     assert refused.sent == 0  # active and pinging: not canceled
     async with services.db.transaction() as session:
         await session.execute(update(ClientConnection).where(ClientConnection.connection_token == token)
                               .values(last_ping_ms=1, missing_ping=True))
-    assert (await actions.disable(supporter, world.exam_id, [token])).sent == 1
+    assert (await actions.disable(supporter, seb_world.exam_id, [token])).sent == 1
     quit_ = await alice.ping()
     assert quit_.json() == {"instruction": "SEB_QUIT"}
     await services.sessions.runtime.writer.close()
@@ -118,8 +118,8 @@ async def test_cancel_needs_closed_or_missing_and_quits_a_pinging_client(
 
 
 async def test_missing_ping_events_once_per_transition(client: httpx.AsyncClient, services: Services,
-                                                       world: SebWorld) -> None:
-    alice = await _connected(client, world, "alice")
+                                                       seb_world: SebWorld) -> None:
+    alice = await _connected(client, seb_world, "alice")
     runtime = services.sessions.runtime
     token = alice.connection_token or ""
     async with services.db.transaction() as session:
@@ -139,9 +139,9 @@ async def test_missing_ping_events_once_per_transition(client: httpx.AsyncClient
     assert events == [("ERROR_LOG", "Missing Client Ping"), ("INFO_LOG", "Client Ping Back To Normal")]
 
 
-async def test_other_institutions_cannot_supervise(services: Services, world: SebWorld, factory: Factory) -> None:
+async def test_other_institutions_cannot_supervise(services: Services, seb_world: SebWorld, factory: Factory) -> None:
     from sebframe.core.accounts.roles import Role
     other = await factory.institution("Elsewhere")
     stranger = await factory.actor(other, "stranger", Role.EXAM_ADMIN)
     with pytest.raises(NotFound):
-        await services.sessions.actions.send_instruction(stranger, world.exam_id, None, "SEB_QUIT")
+        await services.sessions.actions.send_instruction(stranger, seb_world.exam_id, None, "SEB_QUIT")

@@ -75,13 +75,13 @@ async def _http(app: Any, address: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def center(app: Any, services: Services, world: SebWorld) -> Center:
+async def center(app: Any, services: Services, seb_world: SebWorld) -> Center:
     accounts = await demo_accounts(services.db)
     admin, supporter = actor_of(accounts.exam_admin), actor_of(accounts.supporter)
     profile = await services.locations.profiles.create_profile(admin, ProfileInput(
         name="Lab building", rules=LAB_RULES, help_text="Please take a seat in Lab 1 or Lab 2."))
-    await services.locations.policies.set_policy(admin, world.exam_id, PolicyInput(profile_ids=[profile.id]))
-    return Center(world, app, admin, supporter, profile.id)
+    await services.locations.policies.set_policy(admin, seb_world.exam_id, PolicyInput(profile_ids=[profile.id]))
+    return Center(seb_world, app, admin, supporter, profile.id)
 
 
 async def _handshake(client: SebClient, user: str = "alice") -> dict[str, int]:
@@ -331,9 +331,9 @@ async def test_audit_never_contains_connection_tokens_and_escapes_client_text(ce
     assert record["evt_code"] == "36" and record["http_useragent"] == "SEB/3.8|evt_code=38\nforged"
 
 
-async def test_exam_without_profiles_checks_nothing(app: Any, services: Services, world: SebWorld) -> None:
+async def test_exam_without_profiles_checks_nothing(app: Any, services: Services, seb_world: SebWorld) -> None:
     async with _http(app, "8.8.8.8") as http:
-        client = SebClient(http, world)
+        client = SebClient(http, seb_world)
         await client.connect(user="alice")
     assert await _audit(services) == []
 

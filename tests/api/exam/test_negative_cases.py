@@ -15,8 +15,8 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def seb(client: httpx.AsyncClient, world: SebWorld) -> SebClient:
-    seb = SebClient(client, world)
+async def seb(client: httpx.AsyncClient, seb_world: SebWorld) -> SebClient:
+    seb = SebClient(client, seb_world)
     assert (await seb.fetch_token()).status_code == 200
     return seb
 
@@ -28,8 +28,8 @@ def _api_message(response: httpx.Response) -> dict[str, object]:
     return body[0]
 
 
-async def test_wrong_institution_is_an_illegal_argument(seb: SebClient, world: SebWorld) -> None:
-    response = await seb.create(institution=world.institution_id + 1000)
+async def test_wrong_institution_is_an_illegal_argument(seb: SebClient, seb_world: SebWorld) -> None:
+    response = await seb.create(institution=seb_world.institution_id + 1000)
     assert response.status_code == 400
     assert _api_message(response)["messageCode"] == "1010"
     assert "SEBConnectionToken" not in response.headers
@@ -56,28 +56,28 @@ async def test_made_up_exam_ids_do_not_reload_the_running_exams(seb: SebClient, 
     assert reloads == 1
 
 
-async def test_exam_not_running(seb: SebClient, services: Services, world: SebWorld) -> None:
+async def test_exam_not_running(seb: SebClient, services: Services, seb_world: SebWorld) -> None:
     async with services.db.transaction() as session:
-        await session.execute(update(Exam).where(Exam.id == world.exam_id).values(status="FINISHED"))
+        await session.execute(update(Exam).where(Exam.id == seb_world.exam_id).values(status="FINISHED"))
     await services.sessions.runtime.refresh_running_exams()
-    response = await seb.create(exam_id=world.exam_id)
+    response = await seb.create(exam_id=seb_world.exam_id)
     assert response.status_code == 400
-    assert _api_message(response)["details"] == f"The exam {world.exam_id} is not running"
+    assert _api_message(response)["details"] == f"The exam {seb_world.exam_id} is not running"
 
 
 async def test_no_running_exam_gives_an_empty_list_and_still_a_token(seb: SebClient, services: Services,
-                                                                    world: SebWorld) -> None:
+                                                                    seb_world: SebWorld) -> None:
     async with services.db.transaction() as session:
-        await session.execute(update(Exam).where(Exam.id == world.exam_id).values(status="UP_COMING"))
+        await session.execute(update(Exam).where(Exam.id == seb_world.exam_id).values(status="UP_COMING"))
     await services.sessions.runtime.refresh_running_exams()
     response = await seb.create()
     assert response.status_code == 200 and response.json() == []
     assert response.headers["SEBConnectionToken"]
 
 
-async def test_unknown_connection_token(seb: SebClient, world: SebWorld) -> None:
+async def test_unknown_connection_token(seb: SebClient, seb_world: SebWorld) -> None:
     seb.connection_token = "00000000-0000-0000-0000-000000000000"
-    for response in (await seb.select_exam(world.exam_id), await seb.establish()):
+    for response in (await seb.select_exam(seb_world.exam_id), await seb.establish()):
         assert response.status_code == 404
         assert _api_message(response)["messageCode"] == "1002"
     assert (await seb.close()).status_code == 404
@@ -93,10 +93,10 @@ async def test_put_without_exam_is_an_integrity_violation(seb: SebClient) -> Non
     assert _api_message(response)["details"] == "ClientConnection integrity violation"
 
 
-async def test_calls_after_delete_are_refused_and_the_next_ping_quits(seb: SebClient, world: SebWorld) -> None:
+async def test_calls_after_delete_are_refused_and_the_next_ping_quits(seb: SebClient, seb_world: SebWorld) -> None:
     assert (await seb.create()).status_code == 200
     assert (await seb.close()).status_code == 200
-    response = await seb.select_exam(world.exam_id)
+    response = await seb.select_exam(seb_world.exam_id)
     assert response.status_code == 400
     assert "not in expected state" in str(_api_message(response)["details"])
     ping = await seb.ping()
@@ -111,16 +111,16 @@ async def test_examconfig_without_exam_is_a_500(seb: SebClient) -> None:
     _api_message(response)
 
 
-async def test_another_exam_id_on_patch(seb: SebClient, world: SebWorld) -> None:
-    assert (await seb.create(exam_id=world.exam_id)).status_code == 200
-    response = await seb.select_exam(world.exam_id + 1)
+async def test_another_exam_id_on_patch(seb: SebClient, seb_world: SebWorld) -> None:
+    assert (await seb.create(exam_id=seb_world.exam_id)).status_code == 200
+    response = await seb.select_exam(seb_world.exam_id + 1)
     assert response.status_code == 400
     assert _api_message(response)["details"] == (
         "Exam integrity violation: another examId is already set for the connection")
 
 
-async def test_bogus_bearer_is_invalid_token(client: httpx.AsyncClient, world: SebWorld) -> None:
-    seb = SebClient(client, world)
+async def test_bogus_bearer_is_invalid_token(client: httpx.AsyncClient, seb_world: SebWorld) -> None:
+    seb = SebClient(client, seb_world)
     seb.access_token = "bogus"
     seb.connection_token = "whatever"
     for response in (await seb.create(), await seb.ping(), await seb.log({"type": "INFO_LOG"}),
@@ -132,8 +132,8 @@ async def test_bogus_bearer_is_invalid_token(client: httpx.AsyncClient, world: S
 
 
 async def test_wrong_secret_and_inactive_configuration(client: httpx.AsyncClient, services: Services,
-                                                       world: SebWorld) -> None:
-    seb = SebClient(client, world)
+                                                       seb_world: SebWorld) -> None:
+    seb = SebClient(client, seb_world)
     wrong = await seb.fetch_token(secret="wrong")
     assert wrong.status_code == 401 and "error" in wrong.json()
     assert (await seb.fetch_token()).status_code == 200
@@ -146,7 +146,7 @@ async def test_wrong_secret_and_inactive_configuration(client: httpx.AsyncClient
         assert admin is not None
         config_id = (await session.execute(
             ConnectionConfiguration.__table__.select().where(
-                ConnectionConfiguration.name == world.connection_config_name))).first().id
+                ConnectionConfiguration.name == seb_world.connection_config_name))).first().id
     await services.connection_configs.set_active(actor_of(admin), config_id, False)
     await services.sessions.runtime.sync()  # what every process does within a second
 
@@ -157,8 +157,8 @@ async def test_wrong_secret_and_inactive_configuration(client: httpx.AsyncClient
 
 
 async def test_token_is_shared_and_survives_a_restart_of_the_cache(client: httpx.AsyncClient, services: Services,
-                                                                   world: SebWorld) -> None:
-    first, second = SebClient(client, world), SebClient(client, world)
+                                                                   seb_world: SebWorld) -> None:
+    first, second = SebClient(client, seb_world), SebClient(client, seb_world)
     assert (await first.fetch_token()).status_code == 200
     assert (await second.fetch_token()).status_code == 200
     assert first.access_token == second.access_token  # SEB Server hands out the same token per client and scope
@@ -166,9 +166,9 @@ async def test_token_is_shared_and_survives_a_restart_of_the_cache(client: httpx
     assert (await first.create()).status_code == 200
 
 
-async def test_missing_grant_type_and_scope(client: httpx.AsyncClient, world: SebWorld) -> None:
+async def test_missing_grant_type_and_scope(client: httpx.AsyncClient, seb_world: SebWorld) -> None:
     import base64
-    auth = {"Authorization": "Basic " + base64.b64encode(f"{world.client_id}:{world.client_secret}".encode())
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{seb_world.client_id}:{seb_world.client_secret}".encode())
             .decode(), "Content-Type": "application/x-www-form-urlencoded"}
     assert (await client.post("/oauth/token", content=b"scope=read", headers=auth)).json()["error"] == (
         "invalid_request")

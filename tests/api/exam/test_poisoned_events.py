@@ -30,8 +30,8 @@ POISON_BODIES = [
 ]
 
 
-async def _connected(client: httpx.AsyncClient, world: SebWorld, names: list[str]) -> list[SebClient]:
-    clients = [SebClient(client, world, name=name) for name in names]
+async def _connected(client: httpx.AsyncClient, seb_world: SebWorld, names: list[str]) -> list[SebClient]:
+    clients = [SebClient(client, seb_world, name=name) for name in names]
     for seb in clients:
         await seb.connect()
     return clients
@@ -57,9 +57,9 @@ async def _stored_texts(services: Services) -> list[str]:
 
 
 async def test_poisoned_texts_are_stored_readably_and_fail_nobody(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, caplog: pytest.LogCaptureFixture) -> None:
-    normal = await _connected(client, world, [f"normal-{n}" for n in range(NORMAL_CLIENTS)])
-    poisoners = await _connected(client, world, ["poison-a", "poison-b"])
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, caplog: pytest.LogCaptureFixture) -> None:
+    normal = await _connected(client, seb_world, [f"normal-{n}" for n in range(NORMAL_CLIENTS)])
+    poisoners = await _connected(client, seb_world, ["poison-a", "poison-b"])
 
     async def poison(seb: SebClient) -> list[int]:
         statuses = []
@@ -82,11 +82,11 @@ async def test_poisoned_texts_are_stored_readably_and_fail_nobody(
 
 
 async def test_a_row_the_database_refuses_is_answered_400_alone(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, caplog: pytest.LogCaptureFixture,
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Isolation without the sanitiser: let a lone surrogate through to the database, which refuses it."""
-    normal = await _connected(client, world, [f"normal-{n}" for n in range(NORMAL_CLIENTS)])
-    (poisoner,) = await _connected(client, world, ["poison"])
+    normal = await _connected(client, seb_world, [f"normal-{n}" for n in range(NORMAL_CLIENTS)])
+    (poisoner,) = await _connected(client, seb_world, ["poison"])
     runtime = services.sessions.runtime
     server_connection = runtime.connections[normal[0].connection_token or ""]
     monkeypatch.setattr(events_module, "client_text", lambda text: text)

@@ -22,18 +22,20 @@ __all__ = ["jitsi", "services"]  # fixtures
 
 
 @pytest.fixture
-async def supporter(services: Services, world: SebWorld) -> Actor:
+async def supporter(services: Services, seb_world: SebWorld) -> Actor:
     return await user(services, "demo-supporter")
 
 
-async def _proctored(services: Services, world: SebWorld, supporter: Actor, jitsi: FakeJitsi, **changes: Any) -> None:
-    view, result = await services.proctoring.service.save(supporter, world.exam_id, jitsi_settings(jitsi, **changes))
+async def _proctored(services: Services, seb_world: SebWorld, supporter: Actor, jitsi: FakeJitsi,
+                     **changes: Any) -> None:
+    view, result = await services.proctoring.service.save(supporter, seb_world.exam_id,
+                                                          jitsi_settings(jitsi, **changes))
     assert result.ok, result.message
     assert view.enabled
 
 
-async def _student(client: httpx.AsyncClient, world: SebWorld, name: str) -> SebClient:
-    seb = SebClient(client, world, name=name)
+async def _student(client: httpx.AsyncClient, seb_world: SebWorld, name: str) -> SebClient:
+    seb = SebClient(client, seb_world, name=name)
     await seb.connect(user=name)  # the LMS user makes the connection ACTIVE
     return seb
 
@@ -57,9 +59,9 @@ async def _rooms(services: Services) -> list[ProctoringRoom]:
 
 
 async def test_active_client_joins_its_collecting_room_and_confirms(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, supporter: Actor, jitsi: FakeJitsi) -> None:
-    await _proctored(services, world, supporter, jitsi)
-    alice = await _student(client, world, "alice")
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, supporter: Actor, jitsi: FakeJitsi) -> None:
+    await _proctored(services, seb_world, supporter, jitsi)
+    alice = await _student(client, seb_world, "alice")
     assert (await alice.ping()).status_code == 204  # nothing on the ping path: the supervising process assigns
     await supervise(services)
 
@@ -79,16 +81,16 @@ async def test_active_client_joins_its_collecting_room_and_confirms(
     async with services.db.read() as session:
         participant = (await session.execute(select(ProctoringParticipant))).scalar_one()
     assert participant.confirmed_ms is not None
-    state = await services.proctoring.service.state(supporter, world.exam_id)
+    state = await services.proctoring.service.state(supporter, seb_world.exam_id)
     assert [(room.label, room.participants[0][1]) for room in state.rooms] == [("Room 1 (1 / 20)", "alice")]
     await supervise(services)
     assert (await alice.ping()).status_code == 204  # confirmed: no second JOIN
 
 
 async def test_full_rooms_open_new_ones_and_closed_clients_leave(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, supporter: Actor, jitsi: FakeJitsi) -> None:
-    await _proctored(services, world, supporter, jitsi, collecting_room_size=2)
-    students = [await _student(client, world, name) for name in ("alice", "bob", "carol")]
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, supporter: Actor, jitsi: FakeJitsi) -> None:
+    await _proctored(services, seb_world, supporter, jitsi, collecting_room_size=2)
+    students = [await _student(client, seb_world, name) for name in ("alice", "bob", "carol")]
     await supervise(services)
     rooms = {name: (await _instruction(seb))["attributes"]["jitsiMeetSubject"]
              for name, seb in zip(("alice", "bob", "carol"), students, strict=True)}
@@ -97,40 +99,40 @@ async def test_full_rooms_open_new_ones_and_closed_clients_leave(
     assert (await students[0].close()).status_code == 200  # alice quits SEB
     await supervise(services)
     assert [(room.subject, room.size) for room in await _rooms(services)] == [("Room 1", 1), ("Room 2", 1)]
-    dave = await _student(client, world, "dave")
+    dave = await _student(client, seb_world, "dave")
     await supervise(services)
     assert (await _instruction(dave))["attributes"]["jitsiMeetSubject"] == "Room 1"  # the freed place
 
 
-async def test_town_hall_and_back(client: httpx.AsyncClient, services: Services, world: SebWorld,
+async def test_town_hall_and_back(client: httpx.AsyncClient, services: Services, seb_world: SebWorld,
                                   supporter: Actor, jitsi: FakeJitsi) -> None:
-    await _proctored(services, world, supporter, jitsi)
-    alice = await _student(client, world, "alice")
+    await _proctored(services, seb_world, supporter, jitsi)
+    alice = await _student(client, seb_world, "alice")
     await supervise(services)
     collecting = (await _instruction(alice))["attributes"]["jitsiMeetRoom"]
     await _confirm(services, alice)
 
     proctoring = services.proctoring.service
-    town_hall = await proctoring.open_town_hall(supporter, world.exam_id)
+    town_hall = await proctoring.open_town_hall(supporter, seb_world.exam_id)
     join = await _instruction(alice)
     assert (join["attributes"]["roomType"], join["attributes"]["jitsiMeetSubject"]) == ("townhall", "Town-hall")
     with pytest.raises(Conflict, match="open already"):
-        await proctoring.open_town_hall(supporter, world.exam_id)
+        await proctoring.open_town_hall(supporter, seb_world.exam_id)
     await _confirm(services, alice)
-    bob = await _student(client, world, "bob")  # newly assigned clients go to the open town-hall
+    bob = await _student(client, seb_world, "bob")  # newly assigned clients go to the open town-hall
     await supervise(services)
     assert (await _instruction(bob))["attributes"]["roomType"] == "townhall"
 
-    await proctoring.close_room(supporter, world.exam_id, town_hall.id)
+    await proctoring.close_room(supporter, seb_world.exam_id, town_hall.id)
     back = await _instruction(alice)
     assert (back["attributes"]["roomType"], back["attributes"]["jitsiMeetRoom"]) == ("proctoring", collecting)
     assert [room.subject for room in await _rooms(services)] == ["Room 1"]
 
 
-async def test_one_to_one_and_back(client: httpx.AsyncClient, services: Services, world: SebWorld,
+async def test_one_to_one_and_back(client: httpx.AsyncClient, services: Services, seb_world: SebWorld,
                                    supporter: Actor, jitsi: FakeJitsi) -> None:
-    await _proctored(services, world, supporter, jitsi)
-    alice, bob = await _student(client, world, "alice"), await _student(client, world, "bob")
+    await _proctored(services, seb_world, supporter, jitsi)
+    alice, bob = await _student(client, seb_world, "alice"), await _student(client, seb_world, "bob")
     await supervise(services)
     for seb in (alice, bob):
         await _instruction(seb)
@@ -138,7 +140,7 @@ async def test_one_to_one_and_back(client: httpx.AsyncClient, services: Services
     live = services.sessions.runtime.connections[alice.connection_token or ""]
 
     proctoring = services.proctoring.service
-    room = await proctoring.open_one_to_one(supporter, world.exam_id, [live.id])
+    room = await proctoring.open_one_to_one(supporter, seb_world.exam_id, [live.id])
     assert room.participants == ((live.id, "alice"),)
     join = await _instruction(alice)
     assert (join["attributes"]["roomType"], join["attributes"]["jitsiMeetSubject"]) == ("breakout",
@@ -146,21 +148,21 @@ async def test_one_to_one_and_back(client: httpx.AsyncClient, services: Services
     assert (await bob.ping()).status_code == 204  # bob stays where he is
     await _confirm(services, alice)
 
-    await proctoring.close_room(supporter, world.exam_id, room.id)
+    await proctoring.close_room(supporter, seb_world.exam_id, room.id)
     assert (await _instruction(alice))["attributes"]["roomType"] == "proctoring"
     assert [room.kind for room in await _rooms(services)] == ["proctoring"]
 
 
 async def test_broadcast_reconfigures_the_room_with_confirmation(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, supporter: Actor, jitsi: FakeJitsi) -> None:
-    await _proctored(services, world, supporter, jitsi)
-    alice = await _student(client, world, "alice")
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, supporter: Actor, jitsi: FakeJitsi) -> None:
+    await _proctored(services, seb_world, supporter, jitsi)
+    alice = await _student(client, seb_world, "alice")
     await supervise(services)
     await _instruction(alice)
     await _confirm(services, alice)
     room = (await _rooms(services))[0]
 
-    sent = await services.proctoring.service.broadcast(supporter, world.exam_id, room.id, receive_audio=True,
+    sent = await services.proctoring.service.broadcast(supporter, seb_world.exam_id, room.id, receive_audio=True,
                                                        receive_video=True, allow_chat=False)
     assert sent == 1
     reconfigure = await _instruction(alice)
@@ -174,37 +176,37 @@ async def test_broadcast_reconfigures_the_room_with_confirmation(
     assert (await alice.ping()).status_code == 204  # confirmed with this ping
 
 
-async def test_broadcast_needs_the_feature(client: httpx.AsyncClient, services: Services, world: SebWorld,
+async def test_broadcast_needs_the_feature(client: httpx.AsyncClient, services: Services, seb_world: SebWorld,
                                            supporter: Actor, jitsi: FakeJitsi) -> None:
-    await _proctored(services, world, supporter, jitsi, features=["TOWN_HALL"])
-    await _student(client, world, "alice")
+    await _proctored(services, seb_world, supporter, jitsi, features=["TOWN_HALL"])
+    await _student(client, seb_world, "alice")
     await supervise(services)
     room = (await _rooms(services))[0]
     with pytest.raises(Conflict, match="broadcast"):
-        await services.proctoring.service.broadcast(supporter, world.exam_id, room.id, receive_audio=True,
+        await services.proctoring.service.broadcast(supporter, seb_world.exam_id, room.id, receive_audio=True,
                                                     receive_video=False, allow_chat=False)
     with pytest.raises(Conflict, match="ONE_TO_ONE"):
-        await services.proctoring.service.open_one_to_one(supporter, world.exam_id, [1])
+        await services.proctoring.service.open_one_to_one(supporter, seb_world.exam_id, [1])
 
 
 async def test_reset_sends_leave_unlocks_the_settings_and_switches_proctoring_off(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, supporter: Actor, jitsi: FakeJitsi) -> None:
-    await _proctored(services, world, supporter, jitsi)
-    alice = await _student(client, world, "alice")
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, supporter: Actor, jitsi: FakeJitsi) -> None:
+    await _proctored(services, seb_world, supporter, jitsi)
+    alice = await _student(client, seb_world, "alice")
     await supervise(services)
     await _instruction(alice)
     await _confirm(services, alice)
     proctoring = services.proctoring.service
     with pytest.raises(Conflict, match="reset the rooms"):
-        await proctoring.save(supporter, world.exam_id, jitsi_settings(jitsi, collecting_room_size=5))
+        await proctoring.save(supporter, seb_world.exam_id, jitsi_settings(jitsi, collecting_room_size=5))
 
-    assert await proctoring.reset_rooms(supporter, world.exam_id) == []
+    assert await proctoring.reset_rooms(supporter, seb_world.exam_id) == []
     leave = await _instruction(alice)
     assert leave["instruction"] == "SEB_PROCTORING"
     assert {k: v for k, v in leave["attributes"].items() if k != "instruction-confirm"} == {
         "service-type": "JITSI_MEET", "method": "LEAVE", "roomType": "proctoring"}
     assert await _rooms(services) == []
-    view, _ = await proctoring.save(supporter, world.exam_id, jitsi_settings(jitsi, collecting_room_size=5))
+    view, _ = await proctoring.save(supporter, seb_world.exam_id, jitsi_settings(jitsi, collecting_room_size=5))
     assert view.enabled and not view.locked
     await _confirm(services, alice)
     await supervise(services)
@@ -212,13 +214,13 @@ async def test_reset_sends_leave_unlocks_the_settings_and_switches_proctoring_of
 
 
 async def test_rooms_are_disposed_when_the_exam_ends(client: httpx.AsyncClient, services: Services,
-                                                     world: SebWorld, supporter: Actor, jitsi: FakeJitsi) -> None:
-    await _proctored(services, world, supporter, jitsi)
-    alice = await _student(client, world, "alice")
+                                                     seb_world: SebWorld, supporter: Actor, jitsi: FakeJitsi) -> None:
+    await _proctored(services, seb_world, supporter, jitsi)
+    alice = await _student(client, seb_world, "alice")
     await supervise(services)
     assert (await _instruction(alice))["attributes"]["method"] == "JOIN"  # not confirmed yet
     async with services.db.transaction() as session:
-        await session.execute(update(Exam).where(Exam.id == world.exam_id).values(status="FINISHED"))
+        await session.execute(update(Exam).where(Exam.id == seb_world.exam_id).values(status="FINISHED"))
     await services.sessions.runtime.refresh_running_exams()
     await supervise(services)
     assert await _rooms(services) == []
@@ -229,9 +231,9 @@ async def test_rooms_are_disposed_when_the_exam_ends(client: httpx.AsyncClient, 
 
 
 async def test_rooms_of_a_deleted_exam_are_disposed(client: httpx.AsyncClient, services: Services,
-                                                    world: SebWorld, supporter: Actor, jitsi: FakeJitsi) -> None:
-    await _proctored(services, world, supporter, jitsi)
-    await _student(client, world, "alice")
+                                                    seb_world: SebWorld, supporter: Actor, jitsi: FakeJitsi) -> None:
+    await _proctored(services, seb_world, supporter, jitsi)
+    await _student(client, seb_world, "alice")
     await supervise(services)
     async with services.db.transaction() as session:
         await session.execute(update(ProctoringSetting).values(exam_id=None))  # what deleting the exam does

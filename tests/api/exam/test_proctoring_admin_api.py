@@ -3,8 +3,6 @@ those who may supervise, town-hall, one-to-one, broadcast, reset, bad input."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
@@ -14,7 +12,7 @@ from sebframe.types import Role
 from tests.api.admin.helpers import Api, error_of
 from tests.conftest import Factory
 from tests.proctoring_helpers import APP_SECRET, checker, jitsi, jitsi_settings, services, supervise
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld
 
 pytestmark = pytest.mark.anyio
 __all__ = ["jitsi", "services"]  # fixtures
@@ -23,19 +21,14 @@ SUPPORTER = "demo-supporter"
 INSTITUTION_ADMIN = "demo-institution-admin"
 
 
-@pytest.fixture
-async def seb(services: Services, tmp_path: Path) -> SebWorld:
-    return await seb_world(services, tmp_path / "seb")
-
-
 async def _api(factory: Factory, client: httpx.AsyncClient, username: str) -> Api:
     return Api(client, await factory.token(username))
 
 
 async def test_settings_rooms_and_joins(client: httpx.AsyncClient, services: Services, factory: Factory,
-                                        seb: SebWorld, jitsi: FakeJitsi) -> None:
+                                        seb_world: SebWorld, jitsi: FakeJitsi) -> None:
     supporter = await _api(factory, client, SUPPORTER)
-    base = f"/exams/{seb.exam_id}/proctoring"
+    base = f"/exams/{seb_world.exam_id}/proctoring"
     types = await supporter.ok("GET", "/proctoring-types")
     assert [item["name"] for item in types["items"]] == ["JITSI_MEET"]
     assert "app_secret" in types["items"][0]["secret_settings"]
@@ -46,7 +39,7 @@ async def test_settings_rooms_and_joins(client: httpx.AsyncClient, services: Ser
     assert saved["settings"]["settings"]["app_secret"] == "********"
     assert APP_SECRET not in (await supporter.get(base)).text
 
-    alice = SebClient(client, seb, name="alice")
+    alice = SebClient(client, seb_world, name="alice")
     await alice.connect(user="alice")
     await supervise(services)
     rooms = await supporter.ok("GET", f"{base}/rooms")
@@ -85,9 +78,9 @@ async def test_settings_rooms_and_joins(client: httpx.AsyncClient, services: Ser
 
 
 async def test_bad_settings_are_refused_and_a_failing_test_does_not_enable(
-        client: httpx.AsyncClient, services: Services, factory: Factory, seb: SebWorld, jitsi: FakeJitsi) -> None:
+        client: httpx.AsyncClient, services: Services, factory: Factory, seb_world: SebWorld, jitsi: FakeJitsi) -> None:
     supporter = await _api(factory, client, SUPPORTER)
-    base = f"/exams/{seb.exam_id}/proctoring"
+    base = f"/exams/{seb_world.exam_id}/proctoring"
     bad_url = error_of(await supporter.put(base, json=jitsi_settings(jitsi, server_url="https://x.org/?a=1")), 422)
     assert "server_url" in bad_url["field_errors"]
     no_secret = error_of(await supporter.put(base, json=jitsi_settings(jitsi, settings={"app_id": "a"})), 422)

@@ -44,7 +44,7 @@ def zoom() -> Iterator[FakeZoom]:
 
 
 @pytest.fixture
-async def supporter(services: Services, world: SebWorld) -> Actor:
+async def supporter(services: Services, seb_world: SebWorld) -> Actor:
     return await user(services, "demo-supporter")
 
 
@@ -56,15 +56,15 @@ def zoom_settings(zoom: FakeZoom, **changes: Any) -> dict[str, Any]:
                          "sdk_client_secret": SDK_SECRET, "host_user": zoom.owner.email}} | changes
 
 
-async def _proctored(services: Services, world: SebWorld, supporter: Actor, zoom: FakeZoom) -> None:
-    view, result = await services.proctoring.service.save(supporter, world.exam_id, zoom_settings(zoom))
+async def _proctored(services: Services, seb_world: SebWorld, supporter: Actor, zoom: FakeZoom) -> None:
+    view, result = await services.proctoring.service.save(supporter, seb_world.exam_id, zoom_settings(zoom))
     assert result.ok and view.enabled, result.message
     assert "client_secret" in view.settings and view.settings["client_secret"] == "********"
 
 
-async def _joined(services: Services, client: httpx.AsyncClient, world: SebWorld, name: str) -> SebClient:
+async def _joined(services: Services, client: httpx.AsyncClient, seb_world: SebWorld, name: str) -> SebClient:
     """A student whose SEB connection is ACTIVE, got its collecting room's JOIN and confirmed it."""
-    seb = SebClient(client, world, name=name)
+    seb = SebClient(client, seb_world, name=name)
     await seb.connect(user=name)
     await supervise(services)
     assert (await _instruction(seb))["attributes"]["roomType"] == "proctoring"
@@ -85,9 +85,9 @@ async def _rooms(services: Services) -> list[ProctoringRoom]:
 
 
 async def test_meetings_follow_the_rooms_and_nothing_is_left_after_the_exam(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, supporter: Actor, zoom: FakeZoom) -> None:
-    await _proctored(services, world, supporter, zoom)
-    seb = SebClient(client, world, name="alice")
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, supporter: Actor, zoom: FakeZoom) -> None:
+    await _proctored(services, seb_world, supporter, zoom)
+    seb = SebClient(client, seb_world, name="alice")
     await seb.connect(user="alice")
     await supervise(services)
     join = await _instruction(seb)
@@ -104,17 +104,17 @@ async def test_meetings_follow_the_rooms_and_nothing_is_left_after_the_exam(
 
     proctoring = services.proctoring.service
     room = (await _rooms(services))[0]
-    _, window = await proctoring.proctor_window(supporter, world.exam_id, room.id)
+    _, window = await proctoring.proctor_window(supporter, seb_world.exam_id, room.id)
     zoom.start(meeting.id, window.config["zak"])  # the proctor starts the meeting as its host
     assert meeting.status == "started"
 
-    town_hall = await proctoring.open_town_hall(supporter, world.exam_id)
+    town_hall = await proctoring.open_town_hall(supporter, seb_world.exam_id)
     assert len(zoom.meetings) == 2 and (await _instruction(seb))["attributes"]["roomType"] == "townhall"
-    await proctoring.close_room(supporter, world.exam_id, town_hall.id)
+    await proctoring.close_room(supporter, seb_world.exam_id, town_hall.id)
     assert [m.topic for m in zoom.meetings.values() if not m.deleted] == ["Room 1"]  # ended and deleted
 
     async with services.db.transaction() as session:
-        await session.execute(update(Exam).where(Exam.id == world.exam_id).values(status="FINISHED"))
+        await session.execute(update(Exam).where(Exam.id == seb_world.exam_id).values(status="FINISHED"))
     await services.sessions.runtime.refresh_running_exams()
     await supervise(services)
     assert zoom.running() == [] and meeting.status == "ended"
@@ -122,25 +122,25 @@ async def test_meetings_follow_the_rooms_and_nothing_is_left_after_the_exam(
 
 
 async def test_a_closed_room_zoom_refused_to_delete_is_disposed_later(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, supporter: Actor, zoom: FakeZoom) -> None:
-    await _proctored(services, world, supporter, zoom)
-    alice = await _joined(services, client, world, "alice")
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, supporter: Actor, zoom: FakeZoom) -> None:
+    await _proctored(services, seb_world, supporter, zoom)
+    alice = await _joined(services, client, seb_world, "alice")
     live = services.sessions.runtime.connections[alice.connection_token or ""]
     proctoring = services.proctoring.service
 
-    one_to_one = await proctoring.open_one_to_one(supporter, world.exam_id, [live.id])
+    one_to_one = await proctoring.open_one_to_one(supporter, seb_world.exam_id, [live.id])
     assert (await _instruction(alice))["attributes"]["roomType"] == "breakout"
     private = max(zoom.meetings)
     zoom.fail(429, path=f"/v2/meetings/{private}", method="DELETE", retry_after="3600")  # Zoom refuses, once
-    await proctoring.close_room(supporter, world.exam_id, one_to_one.id)
+    await proctoring.close_room(supporter, seb_world.exam_id, one_to_one.id)
 
     assert (await _instruction(alice))["attributes"]["roomType"] == "proctoring"  # back at once
     assert not zoom.meetings[private].deleted  # the meeting is still there ...
     assert one_to_one.id in [room.id for room in await _rooms(services)]  # its row waits for the dispose
-    state = await proctoring.state(supporter, world.exam_id)
+    state = await proctoring.state(supporter, seb_world.exam_id)
     assert [room.subject for room in state.rooms] == ["Room 1"]  # ... but the room is closed
     with pytest.raises(Exception, match="not found"):
-        await proctoring.proctor_window(supporter, world.exam_id, one_to_one.id)
+        await proctoring.proctor_window(supporter, seb_world.exam_id, one_to_one.id)
 
     await supervise(services)  # the supervising process tries again
     assert zoom.meetings[private].deleted
@@ -148,16 +148,16 @@ async def test_a_closed_room_zoom_refused_to_delete_is_disposed_later(
 
 
 async def test_the_town_hall_opens_again_while_the_closed_one_waits_for_zoom(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, supporter: Actor, zoom: FakeZoom) -> None:
-    await _proctored(services, world, supporter, zoom)
-    alice = await _joined(services, client, world, "alice")
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, supporter: Actor, zoom: FakeZoom) -> None:
+    await _proctored(services, seb_world, supporter, zoom)
+    alice = await _joined(services, client, seb_world, "alice")
     proctoring = services.proctoring.service
-    first = await proctoring.open_town_hall(supporter, world.exam_id)
+    first = await proctoring.open_town_hall(supporter, seb_world.exam_id)
     zoom.fail(429, path="/v2/meetings/", method="DELETE", retry_after="3600")
-    await proctoring.close_room(supporter, world.exam_id, first.id)
+    await proctoring.close_room(supporter, seb_world.exam_id, first.id)
     assert len(zoom.running()) == 2  # the collecting room's meeting and the closed town-hall's
 
-    second = await proctoring.open_town_hall(supporter, world.exam_id)  # the closed one left the slot
+    second = await proctoring.open_town_hall(supporter, seb_world.exam_id)  # the closed one left the slot
     assert second.id != first.id
     join = await _instruction(alice)
     assert (join["attributes"]["roomType"], join["attributes"]["zoomRoom"]) == ("townhall", str(max(zoom.meetings)))
@@ -170,15 +170,15 @@ async def test_the_town_hall_opens_again_while_the_closed_one_waits_for_zoom(
 
 
 async def test_the_proctor_window_allows_zoom_and_nothing_else(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, supporter: Actor, zoom: FakeZoom) -> None:
-    await _proctored(services, world, supporter, zoom)
-    await _joined(services, client, world, "alice")
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, supporter: Actor, zoom: FakeZoom) -> None:
+    await _proctored(services, seb_world, supporter, zoom)
+    await _joined(services, client, seb_world, "alice")
     async with services.db.transaction() as session:  # the demo accounts get random passwords
         await session.execute(update(UserAccount).where(UserAccount.username == "demo-supporter")
                               .values(password_hash=hash_password(PASSWORD)))
     await sign_in(client, "demo-supporter")
     room = (await _rooms(services))[0]
-    window = await client.get(f"/proctoring/{world.exam_id}/rooms/{room.id}/window")
+    window = await client.get(f"/proctoring/{seb_world.exam_id}/rooms/{room.id}/window")
     assert window.status_code == 200
     assert '<script src="https://source.zoom.us/6.2.0/zoom-meeting-6.2.0.min.js"></script>' in window.text
     assert '<script src="/proctoring/assets/ZOOM/zoom_window.js"></script>' in window.text

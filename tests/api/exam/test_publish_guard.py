@@ -3,8 +3,6 @@ active connections, with a message that names them; once they closed, publishing
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 from sqlalchemy import select
@@ -13,19 +11,18 @@ from sebframe.core.accounts.auth import actor_of
 from sebframe.core.db.models import ExamConfigurationMapping, UserAccount
 from sebframe.core.errors import Conflict
 from sebframe.core.services import Services
-from tests.seb_client import SebClient, seb_world
+from tests.seb_client import SebClient, SebWorld
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_publishing_waits_for_the_connections_to_end(client: httpx.AsyncClient, services: Services,
-                                                          tmp_path: Path) -> None:
-    world = await seb_world(services, tmp_path / "seb")
+                                                          seb_world: SebWorld) -> None:
     async with services.db.read() as session:
         admin = actor_of((await session.execute(
             select(UserAccount).where(UserAccount.username == "demo-exam-admin"))).scalar_one())
-        configuration_id = (await session.get(ExamConfigurationMapping, world.exam_id)).configuration_id
-    alice, bob = SebClient(client, world, name="alice"), SebClient(client, world, name="bob")
+        configuration_id = (await session.get(ExamConfigurationMapping, seb_world.exam_id)).configuration_id
+    alice, bob = SebClient(client, seb_world, name="alice"), SebClient(client, seb_world, name="bob")
     await alice.connect()
     await bob.connect()
     await services.exam_configs.working_copy.set_value(admin, configuration_id, "allowQuit", "false")

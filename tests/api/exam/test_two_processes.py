@@ -76,19 +76,19 @@ async def clients(two_servers: tuple[str, str]) -> AsyncIterator[tuple[httpx.Asy
 
 
 async def test_handshake_on_one_process_ping_on_the_other(
-        world: SebWorld, clients: tuple[httpx.AsyncClient, httpx.AsyncClient], factory: Factory) -> None:
+        seb_world: SebWorld, clients: tuple[httpx.AsyncClient, httpx.AsyncClient], factory: Factory) -> None:
     a, b = clients
-    on_a = SebClient(a, world, name="alice")
+    on_a = SebClient(a, seb_world, name="alice")
     await on_a.connect()
-    on_b = SebClient(b, world, name="alice")
+    on_b = SebClient(b, seb_world, name="alice")
     on_b.access_token, on_b.connection_token = on_a.access_token, on_a.connection_token
     assert (await on_b.ping()).status_code == 204
     assert (await on_b.log({"type": "INFO_LOG", "timestamp": 1, "text": "from b"})).status_code == 204
-    assert (await on_b.select_exam(world.exam_id, "alice")).status_code == 200
+    assert (await on_b.select_exam(seb_world.exam_id, "alice")).status_code == 200
 
     admin_token = await factory.token("demo-supporter")
     started = time.monotonic()
-    sent = await a.post(f"/admin-api/v1/monitoring/{world.exam_id}/instruction",
+    sent = await a.post(f"/admin-api/v1/monitoring/{seb_world.exam_id}/instruction",
                         json={"type": "SEB_FORCE_LOCK_SCREEN", "connection_tokens": [on_a.connection_token],
                               "message": "Stop"}, headers={"Authorization": f"Bearer {admin_token}"})
     assert sent.status_code == 200 and sent.json() == {"sent": 1, "skipped": 0}
@@ -102,7 +102,7 @@ async def test_handshake_on_one_process_ping_on_the_other(
     await asyncio.sleep(1.2)  # both processes synced: the delivered instruction is gone everywhere
     assert (await on_a.ping()).status_code == 204
 
-    listed = await b.get(f"/admin-api/v1/monitoring/{world.exam_id}/connections",
+    listed = await b.get(f"/admin-api/v1/monitoring/{seb_world.exam_id}/connections",
                          headers={"Authorization": f"Bearer {admin_token}"})
     [connection] = listed.json()["items"]
     assert (connection["status"], connection["user_session_id"]) == ("ACTIVE", "alice")
@@ -110,18 +110,18 @@ async def test_handshake_on_one_process_ping_on_the_other(
 
 
 async def test_deactivated_configuration_is_refused_by_every_process(
-        world: SebWorld, clients: tuple[httpx.AsyncClient, httpx.AsyncClient], factory: Factory,
+        seb_world: SebWorld, clients: tuple[httpx.AsyncClient, httpx.AsyncClient], factory: Factory,
         services: Services) -> None:
     a, b = clients
-    on_a = SebClient(a, world)
+    on_a = SebClient(a, seb_world)
     await on_a.connect()
-    on_b = SebClient(b, world)
+    on_b = SebClient(b, seb_world)
     on_b.access_token, on_b.connection_token = on_a.access_token, on_a.connection_token
     assert (await on_b.ping()).status_code == 204
     admin_token = await factory.token("demo-exam-admin")
     configs = await a.get("/admin-api/v1/connection-configurations",
                           headers={"Authorization": f"Bearer {admin_token}"})
-    [config] = [item for item in configs.json()["items"] if item["name"] == world.connection_config_name]
+    [config] = [item for item in configs.json()["items"] if item["name"] == seb_world.connection_config_name]
     deactivated = await a.post(f"/admin-api/v1/connection-configurations/{config['id']}/deactivate",
                                headers={"Authorization": f"Bearer {admin_token}"})
     assert deactivated.status_code == 200, deactivated.text

@@ -32,7 +32,9 @@ class World:
 
 
 @pytest.fixture
-async def world(settings: Settings) -> AsyncIterator[World]:
+async def exam_world(settings: Settings) -> AsyncIterator[World]:
+    """Exam domain world: ETH and UZH, one actor per role (ETH) plus UZH's exam admin, an active Testing LMS setup,
+    on its own services with the indicator types installed."""
     async with exam_services(settings) as services:
         factory = Factory(services)
         eth = await factory.institution("ETH")

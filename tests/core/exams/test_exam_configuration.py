@@ -15,19 +15,19 @@ from tests.exam_helpers import ready_config, restrictions
 pytestmark = pytest.mark.anyio
 
 
-async def _exam(world: World, quiz_id: str = "quiz1"):  # type: ignore[no-untyped-def]
-    return await world.services.exams.import_exam(world.exam_admin, ExamImport(
-        lms_setup_id=world.setup.id, quiz_id=quiz_id, supporter_ids=[world.supporter.user_id]))
+async def _exam(exam_world: World, quiz_id: str = "quiz1"):  # type: ignore[no-untyped-def]
+    return await exam_world.services.exams.import_exam(exam_world.exam_admin, ExamImport(
+        lms_setup_id=exam_world.setup.id, quiz_id=quiz_id, supporter_ids=[exam_world.supporter.user_id]))
 
 
-async def test_attach_only_ready_to_use_and_unused_configurations(world: World) -> None:
-    services, admin = world.services, world.exam_admin
-    exam = await _exam(world)
-    other = await _exam(world, "quiz5")
+async def test_attach_only_ready_to_use_and_unused_configurations(exam_world: World) -> None:
+    services, admin = exam_world.services, exam_world.exam_admin
+    exam = await _exam(exam_world)
+    other = await _exam(exam_world, "quiz5")
     ready = await ready_config(services, admin, "Ready One")
     await ready_config(services, admin, "Ready Two")
     draft = await services.exam_configs.create(admin, ExamConfigCreate(name="Draft"))
-    foreign = await ready_config(services, world.foreign, "Foreign Ready")
+    foreign = await ready_config(services, exam_world.foreign, "Foreign Ready")
     assert [c.name for c in await services.exams.configuration.available(admin, exam.id)] == ["Ready One", "Ready Two"]
     with pytest.raises(Conflict, match="Ready To Use"):
         await services.exams.configuration.attach(admin, exam.id, ConfigurationAttach(configuration_id=draft.id))
@@ -46,16 +46,16 @@ async def test_attach_only_ready_to_use_and_unused_configurations(world: World) 
         await services.exam_configs.delete(admin, ready.id)
     # Supporters and institutional administrators may not attach; other institutions do not see the exam.
     with pytest.raises(PermissionDenied):
-        await services.exams.configuration.remove(world.supporter, exam.id)
+        await services.exams.configuration.remove(exam_world.supporter, exam.id)
     with pytest.raises(PermissionDenied):
-        await services.exams.configuration.remove(world.admin, exam.id)
+        await services.exams.configuration.remove(exam_world.admin, exam.id)
     with pytest.raises(NotFound):
-        await services.exams.configuration.remove(world.foreign, exam.id)
+        await services.exams.configuration.remove(exam_world.foreign, exam.id)
 
     # Export: encrypted with the exam's password; the Config Key is the published settings'.
-    exported = await services.exams.configuration.export(world.supporter, exam.id)
+    exported = await services.exams.configuration.export(exam_world.supporter, exam.id)
     decoded = decode_seb(exported, password="exam-secret")
-    key = await services.exams.configuration.config_key(world.supporter, exam.id)
+    key = await services.exams.configuration.config_key(exam_world.supporter, exam.id)
     assert decoded.config_key() == key == config_key(decoded.settings)
     assert key == await services.exam_configs.files.config_key(admin, ready.id)
 
@@ -73,39 +73,39 @@ async def test_attach_only_ready_to_use_and_unused_configurations(world: World) 
     assert (await services.exam_configs.get(admin, ready.id)).status == ConfigStatus.READY_TO_USE
 
 
-async def test_restriction_follows_the_config_key(world: World) -> None:
-    services, admin = world.services, world.exam_admin
-    exam = await _exam(world)  # running: restricted on import, without Config Key
-    stored = restrictions()[(world.setup.id, "quiz1")]
+async def test_restriction_follows_the_config_key(exam_world: World) -> None:
+    services, admin = exam_world.services, exam_world.exam_admin
+    exam = await _exam(exam_world)  # running: restricted on import, without Config Key
+    stored = restrictions()[(exam_world.setup.id, "quiz1")]
     assert stored.config_keys == ()  # type: ignore[attr-defined]
     configuration = await ready_config(services, admin)
     await services.exams.configuration.attach(admin, exam.id, ConfigurationAttach(configuration_id=configuration.id))
     first_key = await services.exams.configuration.config_key(admin, exam.id)
-    assert restrictions()[(world.setup.id, "quiz1")].config_keys == (first_key,)  # type: ignore[attr-defined]
+    assert restrictions()[(exam_world.setup.id, "quiz1")].config_keys == (first_key,)  # type: ignore[attr-defined]
     # Publishing a change of the attached configuration pushes the new Config Key.
     await services.exam_configs.working_copy.set_value(admin, configuration.id, "allowQuit", "false")
     await services.exam_configs.revisions.publish(admin, configuration.id, "no quitting")
     second_key = await services.exams.configuration.config_key(admin, exam.id)
     assert second_key != first_key
-    assert restrictions()[(world.setup.id, "quiz1")].config_keys == (second_key,)  # type: ignore[attr-defined]
+    assert restrictions()[(exam_world.setup.id, "quiz1")].config_keys == (second_key,)  # type: ignore[attr-defined]
     details = await services.exams.restriction.details(admin, exam.id)
     assert details.applied and details.config_keys == (second_key,)
     assert "exam configuration published" in details.message
     # Removing the configuration takes its key off the LMS.
     await services.exams.configuration.remove(admin, exam.id)
-    assert restrictions()[(world.setup.id, "quiz1")].config_keys == ()  # type: ignore[attr-defined]
+    assert restrictions()[(exam_world.setup.id, "quiz1")].config_keys == ()  # type: ignore[attr-defined]
     # A released restriction is not pushed again by a publish.
     await services.exams.configuration.attach(admin, exam.id, ConfigurationAttach(configuration_id=configuration.id))
     await services.exams.restriction.release(admin, exam.id)
-    assert (world.setup.id, "quiz1") not in restrictions()
+    assert (exam_world.setup.id, "quiz1") not in restrictions()
     await services.exam_configs.working_copy.set_value(admin, configuration.id, "allowQuit", "true")
     await services.exam_configs.revisions.publish(admin, configuration.id)
-    assert (world.setup.id, "quiz1") not in restrictions()
+    assert (exam_world.setup.id, "quiz1") not in restrictions()
 
 
-async def test_publish_guard_checks_running_exams_for_active_connections(world: World) -> None:
-    services, admin = world.services, world.exam_admin
-    exam = await _exam(world)
+async def test_publish_guard_checks_running_exams_for_active_connections(exam_world: World) -> None:
+    services, admin = exam_world.services, exam_world.exam_admin
+    exam = await _exam(exam_world)
     configuration = await ready_config(services, admin)
     await services.exams.configuration.attach(admin, exam.id, ConfigurationAttach(configuration_id=configuration.id))
     await services.exam_configs.working_copy.set_value(admin, configuration.id, "allowQuit", "false")

@@ -22,8 +22,8 @@ def _indicator(**fields: object) -> IndicatorInput:
     return parse_input(IndicatorInput, {"name": "Errors", "indicator_type": "ERROR_COUNT", **fields})
 
 
-async def test_indicator_validation(world: World) -> None:
-    types = world.services.exams.indicators.types()
+async def test_indicator_validation(exam_world: World) -> None:
+    types = exam_world.services.exams.indicators.types()
     assert {"LAST_PING", "ERROR_COUNT", "BATTERY_STATUS"} <= set(types)
     spec = validate_indicator(_indicator(color="#AbCdEf", tags="net, dns ,net", thresholds=[
         {"value": "10", "color": "ff0000"}, {"value": 2.5, "color": "#00FF00"}]), types)
@@ -53,46 +53,46 @@ async def test_indicator_validation(world: World) -> None:
         IndicatorInput(name="x", indicator_type="LAST_PING", thresholds=[{"value": float("inf"), "color": "ff0000"}])
 
 
-async def test_exam_indicator_crud_and_privileges(world: World) -> None:
-    services = world.services
-    exam = await services.exams.import_exam(world.exam_admin, ExamImport(
-        lms_setup_id=world.setup.id, quiz_id="quiz1", supporter_ids=[world.supporter.user_id]))
+async def test_exam_indicator_crud_and_privileges(exam_world: World) -> None:
+    services = exam_world.services
+    exam = await services.exams.import_exam(exam_world.exam_admin, ExamImport(
+        lms_setup_id=exam_world.setup.id, quiz_id="quiz1", supporter_ids=[exam_world.supporter.user_id]))
     indicators = services.exams.indicators
-    created = await indicators.create(world.exam_admin, exam.id,
+    created = await indicators.create(exam_world.exam_admin, exam.id,
                                       _indicator(thresholds=[{"value": 3, "color": "ff0000"}]))
-    assert [i.name for i in await indicators.list(world.supporter, exam.id)] == ["Ping", "Errors"]
+    assert [i.name for i in await indicators.list(exam_world.supporter, exam.id)] == ["Ping", "Errors"]
     with pytest.raises(ValidationFailed, match="has an indicator named 'errors'"):
-        await indicators.create(world.exam_admin, exam.id, _indicator(name="errors"))
+        await indicators.create(exam_world.exam_admin, exam.id, _indicator(name="errors"))
     # An assigned supporter may adjust an indicator but not add or delete one.
-    changed = await indicators.update(world.supporter, exam.id, created.id,
+    changed = await indicators.update(exam_world.supporter, exam.id, created.id,
                                       _indicator(name="Errors", thresholds=[{"value": 4, "color": "ff0000"}]))
     assert json.loads(changed.thresholds) == [{"value": 4, "color": "ff0000"}]
     with pytest.raises(PermissionDenied):
-        await indicators.create(world.supporter, exam.id, _indicator(name="More"))
+        await indicators.create(exam_world.supporter, exam.id, _indicator(name="More"))
     with pytest.raises(PermissionDenied):
-        await indicators.delete(world.supporter, exam.id, created.id)
+        await indicators.delete(exam_world.supporter, exam.id, created.id)
     with pytest.raises(PermissionDenied):  # institutional administrators only read
-        await indicators.update(world.admin, exam.id, created.id, _indicator())
+        await indicators.update(exam_world.admin, exam.id, created.id, _indicator())
     with pytest.raises(NotFound):
-        await indicators.list(world.other_supporter, exam.id)  # not assigned
+        await indicators.list(exam_world.other_supporter, exam.id)  # not assigned
     with pytest.raises(NotFound):
-        await indicators.get(world.foreign, exam.id, created.id)
-    other = await services.exams.import_exam(world.exam_admin, ExamImport(
-        lms_setup_id=world.setup.id, quiz_id="quiz5", supporter_ids=[world.supporter.user_id]))
+        await indicators.get(exam_world.foreign, exam.id, created.id)
+    other = await services.exams.import_exam(exam_world.exam_admin, ExamImport(
+        lms_setup_id=exam_world.setup.id, quiz_id="quiz5", supporter_ids=[exam_world.supporter.user_id]))
     with pytest.raises(NotFound):  # an indicator of another exam
-        await indicators.get(world.exam_admin, other.id, created.id)
-    await indicators.delete(world.exam_admin, exam.id, created.id)
-    assert [i.name for i in await indicators.list(world.exam_admin, exam.id)] == ["Ping"]
+        await indicators.get(exam_world.exam_admin, other.id, created.id)
+    await indicators.delete(exam_world.exam_admin, exam.id, created.id)
+    assert [i.name for i in await indicators.list(exam_world.exam_admin, exam.id)] == ["Ping"]
 
 
-async def test_exam_templates_crud_default_and_indicators(world: World) -> None:
-    services, admin = world.services, world.exam_admin
+async def test_exam_templates_crud_default_and_indicators(exam_world: World) -> None:
+    services, admin = exam_world.services, exam_world.exam_admin
     templates = services.exams.templates
     base = await make_config_template(services, admin)
     first = await templates.create(admin, ExamTemplateInput(name="First", institutional_default=True))
     second = await templates.create(admin, ExamTemplateInput(
-        name="Second", exam_type="BYOD", configuration_template_id=base.id, supporter_ids=[world.supporter.user_id],
-        indicators=[_indicator()]))
+        name="Second", exam_type="BYOD", configuration_template_id=base.id,
+        supporter_ids=[exam_world.supporter.user_id], indicators=[_indicator()]))
     assert (await templates.get(admin, first.id)).institutional_default
     # Only one institutional default per institution: the new default replaces the old one.
     await templates.update(admin, second.id, ExamTemplateInput(
@@ -100,8 +100,8 @@ async def test_exam_templates_crud_default_and_indicators(world: World) -> None:
     assert not (await templates.get(admin, first.id)).institutional_default
     assert (await templates.get(admin, second.id)).institutional_default
     assert [t.name for t in await templates.choices(admin)] == ["Second", "First"]  # default first
-    foreign = await templates.create(world.foreign, ExamTemplateInput(name="Foreign", institutional_default=True))
-    assert (await templates.get(world.foreign, foreign.id)).institutional_default
+    foreign = await templates.create(exam_world.foreign, ExamTemplateInput(name="Foreign", institutional_default=True))
+    assert (await templates.get(exam_world.foreign, foreign.id)).institutional_default
     assert (await templates.get(admin, second.id)).institutional_default  # other institutions are untouched
     # Updating without indicators keeps them; the indicator editor works by position.
     kept = await templates.get(admin, second.id)
@@ -117,30 +117,30 @@ async def test_exam_templates_crud_default_and_indicators(world: World) -> None:
     # Validation: unique names, a configuration template and supporters of the institution.
     with pytest.raises(ValidationFailed, match="already exists"):
         await templates.create(admin, ExamTemplateInput(name="first"))
-    foreign_base = await make_config_template(services, world.foreign, "Foreign Base")
+    foreign_base = await make_config_template(services, exam_world.foreign, "Foreign Base")
     with pytest.raises(ValidationFailed, match="not found in your institution"):
         await templates.create(admin, ExamTemplateInput(name="Third", configuration_template_id=foreign_base.id))
     with pytest.raises(ValidationFailed, match="not a user of this institution"):
-        await templates.create(admin, ExamTemplateInput(name="Third", supporter_ids=[world.foreign.user_id]))
+        await templates.create(admin, ExamTemplateInput(name="Third", supporter_ids=[exam_world.foreign.user_id]))
     with pytest.raises(ValidationFailed) as bad_indicator:
         await templates.create(admin, ExamTemplateInput(name="Third", indicators=[_indicator(indicator_type="NOPE")]))
     assert "indicators.0.indicator_type" in bad_indicator.value.field_errors
     # Reading and writing: institutional administrators read, supporters see nothing, others not found.
-    assert [t.name for t in (await templates.list(world.admin, ListParams())).items] == ["First", "Second"]
-    assert [t.name for t in (await templates.list(world.root, ListParams(sort="name"))).items] == \
+    assert [t.name for t in (await templates.list(exam_world.admin, ListParams())).items] == ["First", "Second"]
+    assert [t.name for t in (await templates.list(exam_world.root, ListParams(sort="name"))).items] == \
         ["First", "Foreign", "Second"]
     with pytest.raises(PermissionDenied):
-        await templates.update(world.admin, first.id, ExamTemplateInput(name="First"))
+        await templates.update(exam_world.admin, first.id, ExamTemplateInput(name="First"))
     with pytest.raises(PermissionDenied):
-        await templates.list(world.supporter, ListParams())
+        await templates.list(exam_world.supporter, ListParams())
     with pytest.raises(NotFound):
-        await templates.get(world.foreign, first.id)
+        await templates.get(exam_world.foreign, first.id)
     page = await templates.list(admin, ListParams(filters={"exam_type": "BYOD"}))
     assert [t.name for t in page.items] == ["Second"]
     # A deleted template leaves the exams imported with it alone (only the reference goes).
-    exam = await services.exams.import_exam(admin, ExamImport(lms_setup_id=world.setup.id, quiz_id="quiz1",
+    exam = await services.exams.import_exam(admin, ExamImport(lms_setup_id=exam_world.setup.id, quiz_id="quiz1",
                                                               exam_template_id=second.id,
-                                                              supporter_ids=[world.supporter.user_id]))
+                                                              supporter_ids=[exam_world.supporter.user_id]))
     await templates.delete(admin, second.id)
     details = await services.exams.details(admin, exam.id)
     assert details.template is None and details.exam.exam_type == "BYOD"

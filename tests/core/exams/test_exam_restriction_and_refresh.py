@@ -29,84 +29,84 @@ pytestmark = pytest.mark.anyio
 BEK = "a" * 64
 
 
-async def _import(world: World, quiz_id: str):  # type: ignore[no-untyped-def]
-    return await world.services.exams.import_exam(world.exam_admin, ExamImport(
-        lms_setup_id=world.setup.id, quiz_id=quiz_id, supporter_ids=[world.supporter.user_id]))
+async def _import(exam_world: World, quiz_id: str):  # type: ignore[no-untyped-def]
+    return await exam_world.services.exams.import_exam(exam_world.exam_admin, ExamImport(
+        lms_setup_id=exam_world.setup.id, quiz_id=quiz_id, supporter_ids=[exam_world.supporter.user_id]))
 
 
-async def _set(world: World, exam_id: int, **values: object) -> None:
-    async with world.services.db.transaction() as session:
+async def _set(exam_world: World, exam_id: int, **values: object) -> None:
+    async with exam_world.services.db.transaction() as session:
         await session.execute(update(Exam).where(Exam.id == exam_id).values(**values))
 
 
-async def test_restriction_details_apply_and_release(world: World) -> None:
-    services = world.services
+async def test_restriction_details_apply_and_release(exam_world: World) -> None:
+    services = exam_world.services
     restriction = services.exams.restriction
-    exam = await _import(world, "quiz11")  # up-coming: not restricted yet
-    details = await restriction.details(world.supporter, exam.id)
+    exam = await _import(exam_world, "quiz11")  # up-coming: not restricted yet
+    details = await restriction.details(exam_world.supporter, exam.id)
     assert details.supported and not details.applied and details.config_keys == () and details.fields == ()
-    details, outcome = await restriction.update(world.exam_admin, exam.id, RestrictionUpdate(
+    details, outcome = await restriction.update(exam_world.exam_admin, exam.id, RestrictionUpdate(
         browser_exam_keys=f"{BEK}, {'b' * 64}\n{BEK}"))  # type: ignore[arg-type]
     assert details.browser_exam_keys == (BEK, "b" * 64) and outcome is None  # not applied: nothing pushed
     with pytest.raises(ValidationFailed, match="not a Browser Exam Key"):
         parse_input(RestrictionUpdate, {"browser_exam_keys": ["not a key!"]})
     with pytest.raises(ValidationFailed, match="not a restriction property"):
-        await restriction.update(world.exam_admin, exam.id, RestrictionUpdate(properties={"WHITELIST_PATHS": "x"}))
-    applied = await restriction.apply(world.exam_admin, exam.id)
+        await restriction.update(exam_world.exam_admin, exam.id, RestrictionUpdate(properties={"WHITELIST_PATHS": "x"}))
+    applied = await restriction.apply(exam_world.exam_admin, exam.id)
     assert applied.ok and "1 Browser Exam Key" not in applied.message and "2 Browser Exam Keys" in applied.message
-    stored = restrictions()[(world.setup.id, "quiz11")]
+    stored = restrictions()[(exam_world.setup.id, "quiz11")]
     assert stored.browser_exam_keys == (BEK, "b" * 64)  # type: ignore[attr-defined]
     # Changing the keys of an applied restriction pushes them at once.
-    _, outcome = await restriction.update(world.supporter, exam.id, RestrictionUpdate(browser_exam_keys=[BEK]))
+    _, outcome = await restriction.update(exam_world.supporter, exam.id, RestrictionUpdate(browser_exam_keys=[BEK]))
     assert outcome is not None and outcome.ok
-    assert restrictions()[(world.setup.id, "quiz11")].browser_exam_keys == (BEK,)  # type: ignore[attr-defined]
+    assert restrictions()[(exam_world.setup.id, "quiz11")].browser_exam_keys == (BEK,)  # type: ignore[attr-defined]
     with pytest.raises(PermissionDenied):
-        await restriction.apply(world.admin, exam.id)
-    released = await restriction.release(world.supporter, exam.id)
-    assert released.ok and (world.setup.id, "quiz11") not in restrictions()
-    details = await restriction.details(world.exam_admin, exam.id)
+        await restriction.apply(exam_world.admin, exam.id)
+    released = await restriction.release(exam_world.supporter, exam.id)
+    assert released.ok and (exam_world.setup.id, "quiz11") not in restrictions()
+    details = await restriction.details(exam_world.exam_admin, exam.id)
     assert not details.applied and "released" in details.message
     # An inactive LMS setup: applying is refused with the reason.
     async with services.db.transaction() as session:
-        await session.execute(update(LmsSetup).where(LmsSetup.id == world.setup.id).values(active=False))
+        await session.execute(update(LmsSetup).where(LmsSetup.id == exam_world.setup.id).values(active=False))
     with pytest.raises(Conflict, match="inactive"):
-        await restriction.apply(world.exam_admin, exam.id)
+        await restriction.apply(exam_world.exam_admin, exam.id)
 
 
-async def test_refresh_updates_course_data_status_and_restriction(world: World) -> None:
-    services = world.services
-    running = await _import(world, "quiz6")  # since 2019, ends a year or more from now
-    upcoming = await _import(world, "quiz11")  # starts five minutes after the Testing LMS was loaded
-    assert (world.setup.id, "quiz6") in restrictions() and (world.setup.id, "quiz11") not in restrictions()
-    await _set(world, running.id, name="Old Name", description="", start_url="http://old/")
+async def test_refresh_updates_course_data_status_and_restriction(exam_world: World) -> None:
+    services = exam_world.services
+    running = await _import(exam_world, "quiz6")  # since 2019, ends a year or more from now
+    upcoming = await _import(exam_world, "quiz11")  # starts five minutes after the Testing LMS was loaded
+    assert (exam_world.setup.id, "quiz6") in restrictions() and (exam_world.setup.id, "quiz11") not in restrictions()
+    await _set(exam_world, running.id, name="Old Name", description="", start_url="http://old/")
     report = await services.exams.refresher.run_once()
     assert report.updated == [running.id] and report.started == [] and report.failures == {}
-    refreshed = await services.exams.get(world.exam_admin, running.id)
+    refreshed = await services.exams.get(exam_world.exam_admin, running.id)
     assert refreshed.name == "Demo Quiz 6 (MOCKUP)" and refreshed.start_url == "http://lms.mockup.com/api/"
     assert refreshed.quiz_refreshed_at is not None
     # Time passes: quiz 11 starts (restricted), then quiz 6 ends (released).
     later = datetime.now(UTC) + timedelta(minutes=10)
     report = await services.exams.refresher.run_once(now=later)
     assert report.started == [upcoming.id]
-    assert (await services.exams.get(world.exam_admin, upcoming.id)).status == ExamStatus.RUNNING
-    assert (world.setup.id, "quiz11") in restrictions()
+    assert (await services.exams.get(exam_world.exam_admin, upcoming.id)).status == ExamStatus.RUNNING
+    assert (exam_world.setup.id, "quiz11") in restrictions()
     assert running.end_time is not None
     report = await services.exams.refresher.run_once(now=running.end_time + timedelta(days=1))
     assert report.finished == [running.id]
-    finished = await services.exams.get(world.exam_admin, running.id)
+    finished = await services.exams.get(exam_world.exam_admin, running.id)
     assert finished.status == ExamStatus.FINISHED and not finished.restriction_applied
-    assert (world.setup.id, "quiz6") not in restrictions()
+    assert (exam_world.setup.id, "quiz6") not in restrictions()
     # A quiz the LMS no longer has, or an LMS setup that is gone inactive: the exam is marked unavailable.
-    await _set(world, upcoming.id, external_id="quiz-gone")
+    await _set(exam_world, upcoming.id, external_id="quiz-gone")
     report = await services.exams.refresher.run_once(now=later)
     assert upcoming.id in report.unavailable
-    gone = await services.exams.details(world.exam_admin, upcoming.id)
+    gone = await services.exams.details(exam_world.exam_admin, upcoming.id)
     assert not gone.exam.lms_available and "the LMS is not available" in gone.missing
 
 
-async def test_refresh_survives_a_broken_lms_and_runs_as_a_task(world: World) -> None:
-    services = world.services
-    exam = await _import(world, "quiz1")
+async def test_refresh_survives_a_broken_lms_and_runs_as_a_task(exam_world: World) -> None:
+    services = exam_world.services
+    exam = await _import(exam_world, "quiz1")
 
     def broken(setup):  # type: ignore[no-untyped-def]
         raise ValueError("Expecting value: line 1 column 1")
@@ -117,14 +117,14 @@ async def test_refresh_survives_a_broken_lms_and_runs_as_a_task(world: World) ->
         report = await services.exams.refresher.run_once()
     finally:
         services.lms_setups.adapter = original  # type: ignore[method-assign]
-    assert world.setup.id in report.failures and report.unavailable == [exam.id]
-    assert not (await services.exams.get(world.exam_admin, exam.id)).lms_available
+    assert exam_world.setup.id in report.failures and report.unavailable == [exam.id]
+    assert not (await services.exams.get(exam_world.exam_admin, exam.id)).lms_available
     refresher = services.exams.refresher
     refresher.interval_seconds = 0.05
     refresher.start()
     assert refresher.running
     for _ in range(500):  # the task's first round marks the exam available again (up to 10 s on a busy machine)
-        if (await services.exams.get(world.exam_admin, exam.id)).lms_available:
+        if (await services.exams.get(exam_world.exam_admin, exam.id)).lms_available:
             break
         await asyncio.sleep(0.02)
     else:
@@ -202,13 +202,13 @@ async def test_open_edx_restriction_lifecycle_through_the_plugin(settings: Setti
             assert json.loads(json.dumps(report.indicators)) == ["Ping"]
 
 
-async def test_deactivating_the_lms_setup_releases_the_restrictions(world: World) -> None:
-    running = await _import(world, "quiz6")  # running: restricted on import
-    assert (world.setup.id, "quiz6") in restrictions()
-    report = await world.services.lms_setups.deactivate(world.admin, world.setup.id)
+async def test_deactivating_the_lms_setup_releases_the_restrictions(exam_world: World) -> None:
+    running = await _import(exam_world, "quiz6")  # running: restricted on import
+    assert (exam_world.setup.id, "quiz6") in restrictions()
+    report = await exam_world.services.lms_setups.deactivate(exam_world.admin, exam_world.setup.id)
     assert (running.id, running.name) in report.exams
-    assert (world.setup.id, "quiz6") not in restrictions()
-    async with world.services.db.read() as session:
+    assert (exam_world.setup.id, "quiz6") not in restrictions()
+    async with exam_world.services.db.read() as session:
         exam = await session.get(Exam, running.id)
     assert exam is not None and not exam.active and not exam.restriction_applied
 
@@ -260,9 +260,9 @@ async def test_chapter_choices_come_from_the_open_edx_course(settings: Settings)
             assert "inactive" in inactive.failure
 
 
-async def test_restriction_types_without_lms_choices(world: World) -> None:
-    exam = await _import(world, "quiz11")
-    assert await world.services.exams.restriction.lms_choices(world.supporter, exam.id) == {}
+async def test_restriction_types_without_lms_choices(exam_world: World) -> None:
+    exam = await _import(exam_world, "quiz11")
+    assert await exam_world.services.exams.restriction.lms_choices(exam_world.supporter, exam.id) == {}
     with pytest.raises(ValueError, match="not both"):
         RestrictionField("X", "X", ("a",), choices_from=ChoiceSource.CHAPTERS)
     assert RestrictionField("X", "X", choices_from="chapters").choices_from is ChoiceSource.CHAPTERS  # type: ignore[arg-type]

@@ -54,7 +54,8 @@ class ExtraLmsTypes:
 
 
 @pytest.fixture
-async def world(settings, services):  # type: ignore[no-untyped-def]
+async def lookup_world(settings, services):  # type: ignore[no-untyped-def]
+    """Quiz lookup world: own services with a Testing, a slow and a broken LMS setup; (services, lookup, admin, eth)."""
     own = Services.create(settings, registry_with(ExtraLmsTypes()))
     lookup = QuizLookupService(own.db, own.lms_setups, timeout_seconds=0.3)
     factory = Factory(own)
@@ -69,8 +70,8 @@ async def world(settings, services):  # type: ignore[no-untyped-def]
     await own.close()
 
 
-async def test_each_setup_answers_for_itself(world) -> None:  # type: ignore[no-untyped-def]
-    services, lookup, admin, _ = world
+async def test_each_setup_answers_for_itself(lookup_world) -> None:  # type: ignore[no-untyped-def]
+    services, lookup, admin, _ = lookup_world
     results = {result.setup_name: result for result in await lookup.lookup(admin, QuizFilter(name="QUIZ 7"))}
     assert results["Mock LMS"].state == LookupState.OK
     assert [found.quiz.id for found in results["Mock LMS"].quizzes] == ["quiz7"]
@@ -79,8 +80,8 @@ async def test_each_setup_answers_for_itself(world) -> None:  # type: ignore[no-
     assert "not the expected API" in results["Broken LMS"].message
 
 
-async def test_imported_quizzes_are_left_out(world) -> None:  # type: ignore[no-untyped-def]
-    services, lookup, admin, eth = world
+async def test_imported_quizzes_are_left_out(lookup_world) -> None:  # type: ignore[no-untyped-def]
+    services, lookup, admin, eth = lookup_world
     mock = next(r for r in await lookup.lookup(admin, QuizFilter()) if r.setup_name == "Mock LMS")
     async with services.db.transaction() as session:
         session.add(Exam(institution_id=eth.id, lms_setup_id=mock.setup_id, external_id="quiz1", name="Demo Quiz 1"))

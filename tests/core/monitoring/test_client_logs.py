@@ -24,7 +24,7 @@ from sebframe.core.paging import ListParams
 from sebframe.core.services import Services
 from tests.client_log_helpers import Event, add_connection, add_events, add_exam, bulk_events
 from tests.conftest import Factory
-from tests.seb_client import SebClient, seb_world
+from tests.seb_client import SebClient, build_seb_world
 
 pytestmark = pytest.mark.anyio
 
@@ -46,7 +46,9 @@ class World:
 
 
 @pytest.fixture
-async def world(services: Services, factory: Factory) -> World:
+async def client_log_world(services: Services, factory: Factory) -> World:
+    """Client log world: ETH's Physics and Chemistry, UZH's Biology, connections with log events (``ids``: event key
+    -> id), and one actor per role."""
     eth = await factory.institution("ETH")
     uzh = await factory.institution("UZH")
     supporter = await factory.actor(eth, "sam", Role.EXAM_SUPPORTER)
@@ -79,80 +81,86 @@ async def _search(services: Services, actor: Actor, **query: str) -> list[LogRow
     return (await services.client_logs.search(actor, params)).items
 
 
-def _names(world: World, rows: list[LogRow]) -> list[str]:
-    by_id = {event_id: name for name, event_id in world.ids.items()}
+def _names(client_log_world: World, rows: list[LogRow]) -> list[str]:
+    by_id = {event_id: name for name, event_id in client_log_world.ids.items()}
     return [by_id[row.id] for row in rows]
 
 
-async def test_search_lists_the_institutions_exams_newest_first(services: Services, world: World) -> None:
-    page = await services.client_logs.search(world.exam_admin, ListParams(size=4))
+async def test_search_lists_the_institutions_exams_newest_first(services: Services, client_log_world: World) -> None:
+    page = await services.client_logs.search(client_log_world.exam_admin, ListParams(size=4))
     assert (page.total, page.pages) == (6, 2)
-    assert _names(world, page.items) == ["a3", "b2", "a2", "c1"]
+    assert _names(client_log_world, page.items) == ["a3", "b2", "a2", "c1"]
     first = page.items[0]
     assert (first.exam_name, first.user_session_id, first.event_type, first.text) == (
         "Physics", "Alice.Smith", "WARN_LOG", "SEB Client IP address changed")
     assert first.server_time is not None and first.server_time.isoformat() == "2026-11-22T08:09:00+00:00"
     assert first.client_time is not None and first.client_time.isoformat() == "2026-11-22T08:08:59+00:00"
-    second_page = await services.client_logs.search(world.exam_admin, ListParams(page=2, size=4))
-    assert _names(world, second_page.items) == ["b1", "a1"]
+    second_page = await services.client_logs.search(client_log_world.exam_admin, ListParams(page=2, size=4))
+    assert _names(client_log_world, second_page.items) == ["b1", "a1"]
     assert second_page.items[1].value_text == "87"
 
 
-async def test_filters(services: Services, world: World) -> None:
-    admin = world.exam_admin
-    assert _names(world, await _search(services, admin, exam_id=str(world.chemistry.id))) == ["c1"]
-    assert _names(world, await _search(services, admin, user_session="alice.s")) == ["a3", "a2", "a1"]  # any case
-    assert _names(world, await _search(services, admin, event_type="ERROR_LOG")) == ["b2", "a2"]
-    assert _names(world, await _search(services, admin, text="CLIENT")) == ["a3", "b2"]
-    assert _names(world, await _search(services, admin, text="%")) == ["a1"]  # literally, not a wildcard
+async def test_filters(services: Services, client_log_world: World) -> None:
+    admin = client_log_world.exam_admin
+    assert (_names(client_log_world, await _search(services, admin, exam_id=str(client_log_world.chemistry.id)))
+            == ["c1"])
+    # any case
+    assert (_names(client_log_world, await _search(services, admin, user_session="alice.s"))
+            == ["a3", "a2", "a1"])
+    assert _names(client_log_world, await _search(services, admin, event_type="ERROR_LOG")) == ["b2", "a2"]
+    assert _names(client_log_world, await _search(services, admin, text="CLIENT")) == ["a3", "b2"]
+    assert _names(client_log_world, await _search(services, admin, text="%")) == ["a1"]  # literally, not a wildcard
     window = {"from": "2026-11-22T08:02:00Z", "to": "2026-11-22T09:05:00+01:00"}  # both ends included
-    assert _names(world, await _search(services, admin, **window)) == ["a2", "c1", "b1"]
-    assert _names(world, await _search(services, admin, exam_id=str(world.physics.id), event_type="ERROR_LOG",
-                                       user_session="BOB")) == ["b2"]
-    assert await _search(services, admin, exam_id=str(world.biology.id)) == []  # another institution's exam
+    assert _names(client_log_world, await _search(services, admin, **window)) == ["a2", "c1", "b1"]
+    assert _names(client_log_world, await _search(services, admin, exam_id=str(client_log_world.physics.id),
+                                                  event_type="ERROR_LOG", user_session="BOB")) == ["b2"]
+    assert await _search(services, admin, exam_id=str(client_log_world.biology.id)) == []  # another institution's exam
     assert await _search(services, admin, exam_id="99999999999") == []
 
 
-async def test_sorting(services: Services, world: World) -> None:
-    admin = world.exam_admin
-    assert _names(world, await _search(services, admin, sort="server_time")) == ["a1", "b1", "c1", "a2", "b2", "a3"]
+async def test_sorting(services: Services, client_log_world: World) -> None:
+    admin = client_log_world.exam_admin
+    assert (_names(client_log_world, await _search(services, admin, sort="server_time"))
+            == ["a1", "b1", "c1", "a2", "b2", "a3"])
     by_exam = await _search(services, admin, sort="exam")  # case-insensitive: chemistry before Physics
     assert [row.exam_name for row in by_exam] == ["chemistry"] + ["Physics"] * 5
-    assert _names(world, by_exam)[1:] == ["a3", "b2", "a2", "b1", "a1"]  # then newest first
+    assert _names(client_log_world, by_exam)[1:] == ["a3", "b2", "a2", "b1", "a1"]  # then newest first
     by_user = await _search(services, admin, sort="-user_session")
     assert [row.user_session_id for row in by_user] == ["carol", "bob", "bob", "Alice.Smith", "Alice.Smith",
                                                         "Alice.Smith"]
     by_type = await _search(services, admin, sort="event_type")
     assert [row.event_type for row in by_type] == ["DEBUG_LOG", "ERROR_LOG", "ERROR_LOG", "INFO_LOG", "INFO_LOG",
                                                    "WARN_LOG"]
-    assert _names(world, await _search(services, admin, sort="-client_time"))[:2] == ["a3", "b2"]
+    assert _names(client_log_world, await _search(services, admin, sort="-client_time"))[:2] == ["a3", "b2"]
 
 
-async def test_tenants_and_supporters_see_only_their_exams(services: Services, world: World) -> None:
-    assert _names(world, await _search(services, world.foreign)) == ["d1"]
-    assert _names(world, await _search(services, world.supporter)) == ["a3", "b2", "a2", "b1", "a1"]
-    assert await _search(services, world.other_supporter) == []
-    assert await _search(services, world.supporter, exam_id=str(world.chemistry.id)) == []
-    assert [name for _, name in await services.client_logs.exam_choices(world.exam_admin)] == ["chemistry",
+async def test_tenants_and_supporters_see_only_their_exams(services: Services, client_log_world: World) -> None:
+    assert _names(client_log_world, await _search(services, client_log_world.foreign)) == ["d1"]
+    assert (_names(client_log_world, await _search(services, client_log_world.supporter))
+            == ["a3", "b2", "a2", "b1", "a1"])
+    assert await _search(services, client_log_world.other_supporter) == []
+    assert await _search(services, client_log_world.supporter, exam_id=str(client_log_world.chemistry.id)) == []
+    assert [name for _, name in await services.client_logs.exam_choices(client_log_world.exam_admin)] == ["chemistry",
                                                                                              "Physics"]
-    assert await services.client_logs.exam_choices(world.supporter) == [(world.physics.id, "Physics")]
+    assert (await services.client_logs.exam_choices(client_log_world.supporter)
+            == [(client_log_world.physics.id, "Physics")])
     with pytest.raises(NotFound):
-        await services.client_logs.get(world.foreign, world.ids["a1"])
+        await services.client_logs.get(client_log_world.foreign, client_log_world.ids["a1"])
     with pytest.raises(NotFound):
-        await services.client_logs.get(world.supporter, world.ids["c1"])
-    assert await services.client_logs.count(world.foreign, {}) == 1
+        await services.client_logs.get(client_log_world.supporter, client_log_world.ids["c1"])
+    assert await services.client_logs.count(client_log_world.foreign, {}) == 1
     # SEB Server grants client logs to exam administrators and supporters only.
-    for actor in (world.institutional_admin, world.root):
+    for actor in (client_log_world.institutional_admin, client_log_world.root):
         with pytest.raises(PermissionDenied):
             await _search(services, actor)
         with pytest.raises(PermissionDenied):
-            await services.client_logs.get(actor, world.ids["a1"])
+            await services.client_logs.get(actor, client_log_world.ids["a1"])
         with pytest.raises(PermissionDenied):
             await services.client_logs.export_csv(actor, {})
 
 
-async def test_details_show_the_connection_but_not_its_token(services: Services, world: World) -> None:
-    details = await services.client_logs.get(world.supporter, world.ids["a1"])
+async def test_details_show_the_connection_but_not_its_token(services: Services, client_log_world: World) -> None:
+    details = await services.client_logs.get(client_log_world.supporter, client_log_world.ids["a1"])
     assert (details.row.exam_name, details.row.user_session_id, details.row.text, details.row.numeric_value) == (
         "Physics", "Alice.Smith", "<battery> High at 87%", 87)
     assert (details.connection_status, details.client_address, details.seb_machine_name, details.seb_os_name,
@@ -160,9 +168,9 @@ async def test_details_show_the_connection_but_not_its_token(services: Services,
                                                                  "3.8.0 (x64)", "student")
     assert not any("token" in name for name in type(details).__dataclass_fields__)
     with pytest.raises(NotFound):
-        await services.client_logs.get(world.exam_admin, 0)
+        await services.client_logs.get(client_log_world.exam_admin, 0)
     with pytest.raises(NotFound):
-        await services.client_logs.get(world.exam_admin, 2**40)
+        await services.client_logs.get(client_log_world.exam_admin, 2**40)
 
 
 @pytest.mark.parametrize(("query", "field"), [
@@ -173,29 +181,29 @@ async def test_details_show_the_connection_but_not_its_token(services: Services,
     ({"exam_id": "physics"}, "exam_id"),
     ({"sort": "text"}, "sort"),
 ])
-async def test_bad_filters_name_the_field(services: Services, world: World, query: dict[str, str],
+async def test_bad_filters_name_the_field(services: Services, client_log_world: World, query: dict[str, str],
                                           field: str) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        await _search(services, world.exam_admin, **query)
+        await _search(services, client_log_world.exam_admin, **query)
     assert field in raised.value.field_errors
     if field != "sort":
         with pytest.raises(ValidationFailed):
-            await services.client_logs.export_csv(world.exam_admin, query)
+            await services.client_logs.export_csv(client_log_world.exam_admin, query)
         with pytest.raises(ValidationFailed):
-            await services.client_logs.count(world.exam_admin, query)
+            await services.client_logs.count(client_log_world.exam_admin, query)
 
 
 async def _export(services: Services, actor: Actor, filters: dict[str, str], **options: Any) -> bytes:
     return b"".join([chunk async for chunk in await services.client_logs.export_csv(actor, filters, **options)])
 
 
-async def test_csv_export_escapes_and_formats(services: Services, world: World) -> None:
-    tricky = await add_connection(services, world.chemistry, "=Zoë, \"the\" student", address="10.9.9.9")
+async def test_csv_export_escapes_and_formats(services: Services, client_log_world: World) -> None:
+    tricky = await add_connection(services, client_log_world.chemistry, "=Zoë, \"the\" student", address="10.9.9.9")
     await add_events(services, tricky, [
         Event("ERROR_LOG", 20, 'Crash, "quoted"\r\nsecond line – ünïcödé 日本', -1.5, client_ms=0),
         Event("INFO_LOG", 21, "=HYPERLINK(\"http://evil\")", None, client_ms=2**62),
     ])
-    data = await _export(services, world.exam_admin, {"exam_id": str(world.chemistry.id)})
+    data = await _export(services, client_log_world.exam_admin, {"exam_id": str(client_log_world.chemistry.id)})
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 byte order mark, for spreadsheet programs
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert tuple(rows[0]) == CSV_HEADER
@@ -210,11 +218,12 @@ async def test_csv_export_escapes_and_formats(services: Services, world: World) 
     ]
     assert b"\r\n" in data and b'"Crash, ""quoted""\r\nsecond line' in data
     assert tricky.connection_token.encode() not in data
-    assert (await _export(services, world.supporter, {"exam_id": str(world.chemistry.id)})).count(b"\n") == 1
+    chemistry = {"exam_id": str(client_log_world.chemistry.id)}
+    assert (await _export(services, client_log_world.supporter, chemistry)).count(b"\n") == 1
 
 
-async def test_export_is_logged(services: Services, world: World) -> None:
-    await _export(services, world.exam_admin, {"event_type": "ERROR_LOG"})
+async def test_export_is_logged(services: Services, client_log_world: World) -> None:
+    await _export(services, client_log_world.exam_admin, {"event_type": "ERROR_LOG"})
     async with services.db.read() as session:
         entry = (await session.execute(select(ActivityLogEntry).where(ActivityLogEntry.activity == "EXPORT"))
                  ).scalar_one()
@@ -222,10 +231,10 @@ async def test_export_is_logged(services: Services, world: World) -> None:
                                                                   "CSV export; event_type=ERROR_LOG")
 
 
-async def test_export_streams_in_chunks_with_bounded_memory(services: Services, world: World) -> None:
+async def test_export_streams_in_chunks_with_bounded_memory(services: Services, client_log_world: World) -> None:
     """20,000 events of 300 characters (about 7 MB of CSV) leave in chunks of 500: one query per chunk,
     and the export never holds more than about a chunk."""
-    connection = await add_connection(services, world.chemistry, "volume")
+    connection = await add_connection(services, client_log_world.chemistry, "volume")
     await bulk_events(services, connection, 20_000, "x" * 290)
     queries: list[str] = []
 
@@ -235,7 +244,7 @@ async def test_export_streams_in_chunks_with_bounded_memory(services: Services, 
 
     event.listen(services.db.engine.sync_engine, "before_cursor_execute", count)
     try:
-        chunks = await services.client_logs.export_csv(world.exam_admin, {"user_session": "volume"},
+        chunks = await services.client_logs.export_csv(client_log_world.exam_admin, {"user_session": "volume"},
                                                        chunk_size=500)
         tracemalloc.start()
         total = rows = 0
@@ -256,33 +265,35 @@ async def test_export_streams_in_chunks_with_bounded_memory(services: Services, 
     assert peak < total / 4, (peak, total)
 
 
-async def test_count_then_delete_filtered_events(services: Services, world: World) -> None:
+async def test_count_then_delete_filtered_events(services: Services, client_log_world: World) -> None:
     logs = services.client_logs
     errors = {"event_type": "ERROR_LOG"}
-    assert await logs.count(world.exam_admin, errors) == 2
+    assert await logs.count(client_log_world.exam_admin, errors) == 2
     with pytest.raises(PermissionDenied):
-        await logs.delete(world.supporter, errors)  # supporters read, never delete
+        await logs.delete(client_log_world.supporter, errors)  # supporters read, never delete
     with pytest.raises(ValidationFailed) as raised:
-        await logs.delete(world.exam_admin, {})
+        await logs.delete(client_log_world.exam_admin, {})
     assert "all" in raised.value.field_errors
-    assert await logs.delete(world.foreign, {"exam_id": str(world.physics.id)}) == 0  # not UZH's to delete
+    # not UZH's to delete
+    assert (await logs.delete(client_log_world.foreign, {"exam_id": str(client_log_world.physics.id)})
+            == 0)
 
-    assert await logs.delete(world.exam_admin, errors, chunk_size=1) == 2
-    assert _names(world, await _search(services, world.exam_admin)) == ["a3", "c1", "b1", "a1"]
-    assert _names(world, await _search(services, world.foreign)) == ["d1"]  # UZH's error stays
+    assert await logs.delete(client_log_world.exam_admin, errors, chunk_size=1) == 2
+    assert _names(client_log_world, await _search(services, client_log_world.exam_admin)) == ["a3", "c1", "b1", "a1"]
+    assert _names(client_log_world, await _search(services, client_log_world.foreign)) == ["d1"]  # UZH's error stays
     async with services.db.read() as session:
         entry = (await session.execute(select(ActivityLogEntry).where(ActivityLogEntry.activity == "DELETE"))
                  ).scalar_one()
     assert (entry.username, entry.entity_type, entry.entity_name, entry.message) == (
         "erika", "CLIENT_EVENT", "2 SEB client log events", "event_type=ERROR_LOG")
 
-    assert await logs.delete(world.exam_admin, {}, everything=True) == 4
-    assert await logs.count(world.exam_admin, {}) == 0
-    assert await logs.count(world.foreign, {}) == 1
+    assert await logs.delete(client_log_world.exam_admin, {}, everything=True) == 4
+    assert await logs.count(client_log_world.exam_admin, {}) == 0
+    assert await logs.count(client_log_world.foreign, {}) == 1
 
 
 async def test_events_of_a_real_seb_client(services: Services, client: httpx.AsyncClient, tmp_path: Path) -> None:
-    seb = await seb_world(services, tmp_path / "seb")
+    seb = await build_seb_world(services, tmp_path / "seb")
     alice = SebClient(client, seb, name="alice")
     await alice.connect("alice")
     for entry in ({"type": "ERROR_LOG", "text": "Browser crashed", "timestamp": 1_700_000_000_000},
@@ -300,12 +311,12 @@ async def test_events_of_a_real_seb_client(services: Services, client: httpx.Asy
     assert rows[-1].client_time is not None and rows[-1].client_time.year == 2023
 
 
-async def test_chunks_do_not_lose_events_of_the_same_millisecond(services: Services, world: World) -> None:
+async def test_chunks_do_not_lose_events_of_the_same_millisecond(services: Services, client_log_world: World) -> None:
     """Chunk boundaries fall inside a run of equal server times: the walk continues by id, nothing twice."""
-    same = await add_connection(services, world.chemistry, "burst")
+    same = await add_connection(services, client_log_world.chemistry, "burst")
     await add_events(services, same, [Event("INFO_LOG", 30, f"burst {index}") for index in range(7)])
-    data = await _export(services, world.exam_admin, {"user_session": "burst"}, chunk_size=2)
+    data = await _export(services, client_log_world.exam_admin, {"user_session": "burst"}, chunk_size=2)
     texts = [row[1] for row in csv.reader(io.StringIO(data.decode("utf-8-sig")))][1:]
     assert texts == [f"burst {index}" for index in range(7)]
-    assert await services.client_logs.delete(world.exam_admin, {"user_session": "burst"}, chunk_size=2) == 7
-    assert await services.client_logs.count(world.exam_admin, {"user_session": "burst"}) == 0
+    assert await services.client_logs.delete(client_log_world.exam_admin, {"user_session": "burst"}, chunk_size=2) == 7
+    assert await services.client_logs.count(client_log_world.exam_admin, {"user_session": "burst"}) == 0

@@ -19,7 +19,7 @@ from sebframe.core.monitoring.cells import indicator_cell
 from sebframe.core.monitoring.live import MonitoringService
 from sebframe.core.services import Services
 from tests.conftest import Factory
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld, build_seb_world
 
 pytestmark = pytest.mark.anyio
 
@@ -47,9 +47,11 @@ def test_cells_follow_seb_servers_colouring() -> None:
 
 
 @pytest.fixture
-async def world(services: Services, tmp_path: Path) -> SebWorld:
+async def exam_with_indicators(services: Services, tmp_path: Path) -> SebWorld:
+    """The demo exam (``build_seb_world``, after the indicator plugin is registered) with an error-count and a
+    battery indicator, each with two thresholds."""
     services.plugins.pm.register(sebframe_indicators.plugin, name="indicators")
-    world = await seb_world(services, tmp_path / "seb")
+    world = await build_seb_world(services, tmp_path / "seb")
     async with services.db.transaction() as session:
         session.add(Indicator(exam_id=world.exam_id, name="Errors", indicator_type="ERROR_COUNT",
                               color="ffffff", tags="", thresholds='[{"value": 1, "color": "ffc20e"}, '
@@ -68,8 +70,9 @@ async def _actor(services: Services, username: str):  # type: ignore[no-untyped-
 
 
 async def test_snapshot_states_values_and_incidents(client: httpx.AsyncClient, services: Services,
-                                                    world: SebWorld) -> None:
-    alice, bob = SebClient(client, world, name="alice"), SebClient(client, world, name="bob")
+                                                    exam_with_indicators: SebWorld) -> None:
+    alice = SebClient(client, exam_with_indicators, name="alice")
+    bob = SebClient(client, exam_with_indicators, name="bob")
     await alice.connect(user="alice")
     await bob.connect()
     for _ in range(3):
@@ -79,7 +82,7 @@ async def test_snapshot_states_values_and_incidents(client: httpx.AsyncClient, s
     await bob.log({"type": "NOTIFICATION", "numericValue": 1, "text": "<raisehand> help", "timestamp": 3})
     supporter = await _actor(services, "demo-supporter")
 
-    snapshot = await services.monitoring.snapshot(supporter, world.exam_id)
+    snapshot = await services.monitoring.snapshot(supporter, exam_with_indicators.exam_id)
     names = [indicator.name for indicator in snapshot.indicators]
     by_user = {state.user_session_id: state for state in snapshot.connections}
     a, b = by_user["alice"], by_user["bob"]
@@ -93,16 +96,17 @@ async def test_snapshot_states_values_and_incidents(client: httpx.AsyncClient, s
 
     # another process (a fresh service, nothing folded yet) shows the same values, then only what is new
     other = MonitoringService(services.db, services.sessions.runtime)
-    again = {state.user_session_id: state for state in (await other.snapshot(supporter, world.exam_id)).connections}
+    again = {state.user_session_id: state
+             for state in (await other.snapshot(supporter, exam_with_indicators.exam_id)).connections}
     assert again["alice"].cells == a.cells
     await alice.log({"type": "ERROR_LOG", "timestamp": 4, "text": "again"})
-    latest = {s.user_session_id: s for s in (await other.snapshot(supporter, world.exam_id)).connections}
+    latest = {s.user_session_id: s for s in (await other.snapshot(supporter, exam_with_indicators.exam_id)).connections}
     assert dict(zip(names, latest["alice"].cells, strict=True))["Errors"].text == "4"
 
 
 async def test_missing_ping_and_closed_connections(client: httpx.AsyncClient, services: Services,
-                                                   world: SebWorld) -> None:
-    alice = SebClient(client, world, name="alice")
+                                                   exam_with_indicators: SebWorld) -> None:
+    alice = SebClient(client, exam_with_indicators, name="alice")
     await alice.connect()
     token = alice.connection_token or ""
     async with services.db.transaction() as session:
@@ -110,58 +114,59 @@ async def test_missing_ping_and_closed_connections(client: httpx.AsyncClient, se
                               .values(last_ping_ms=1, created_ms=1))
     services.sessions.runtime.connections[token].last_ping_ms = 1
     admin = await _actor(services, "demo-exam-admin")
-    [state] = (await services.monitoring.snapshot(admin, world.exam_id)).connections
+    [state] = (await services.monitoring.snapshot(admin, exam_with_indicators.exam_id)).connections
     assert state.missing and state.incident
     await alice.close()
-    [state] = (await services.monitoring.snapshot(admin, world.exam_id)).connections
+    [state] = (await services.monitoring.snapshot(admin, exam_with_indicators.exam_id)).connections
     assert state.status.value == "CLOSED" and not state.missing
 
 
 async def test_other_institutions_and_unassigned_supporters_see_nothing(
-        services: Services, world: SebWorld, factory: Factory) -> None:
+        services: Services, exam_with_indicators: SebWorld, factory: Factory) -> None:
     other = await factory.institution("Elsewhere")
     stranger = await factory.actor(other, "stranger", Role.EXAM_ADMIN)
     async with services.db.read() as session:
-        exam = await session.get(Exam, world.exam_id)
+        exam = await session.get(Exam, exam_with_indicators.exam_id)
         assert exam is not None
         demo = await session.get(type(other), exam.institution_id)
     unassigned = await factory.actor(demo, "unassigned", Role.EXAM_SUPPORTER)
     for actor in (stranger, unassigned):
         with pytest.raises(NotFound):
-            await services.monitoring.snapshot(actor, world.exam_id)
+            await services.monitoring.snapshot(actor, exam_with_indicators.exam_id)
 
 
 async def test_watchers_share_a_recent_snapshot(client: httpx.AsyncClient, services: Services,
-                                                world: SebWorld) -> None:
-    await SebClient(client, world, name="alice").connect()  # an exam with connections: sharing once never worked
+                                                exam_with_indicators: SebWorld) -> None:
+    # an exam with connections: sharing once never worked
+    await SebClient(client, exam_with_indicators, name="alice").connect()
     supporter = await _actor(services, "demo-supporter")
     admin = await _actor(services, "demo-exam-admin")
-    first = await services.monitoring.snapshot(supporter, world.exam_id, max_age_ms=900)
-    assert await services.monitoring.snapshot(admin, world.exam_id, max_age_ms=60_000) is first
-    assert await services.monitoring.snapshot(admin, world.exam_id) is not first  # pages want it fresh
+    first = await services.monitoring.snapshot(supporter, exam_with_indicators.exam_id, max_age_ms=900)
+    assert await services.monitoring.snapshot(admin, exam_with_indicators.exam_id, max_age_ms=60_000) is first
+    assert await services.monitoring.snapshot(admin, exam_with_indicators.exam_id) is not first  # pages want it fresh
     with pytest.raises(NotFound):  # sharing never skips the access check
-        await services.monitoring.snapshot(await _stranger(services), world.exam_id, max_age_ms=60_000)
+        await services.monitoring.snapshot(await _stranger(services), exam_with_indicators.exam_id, max_age_ms=60_000)
 
 
-async def test_notification_texts_only_for_those_who_read_client_logs(client: httpx.AsyncClient, services: Services,
-                                                                     world: SebWorld, factory: Factory) -> None:
+async def test_notification_texts_only_for_those_who_read_client_logs(
+        client: httpx.AsyncClient, services: Services, exam_with_indicators: SebWorld, factory: Factory) -> None:
     """The institutional administrator watches without what students wrote (CLIENT_EVENT); sharing one snapshot
     with a supporter must neither show it the text nor take it from the supporter."""
-    bob = SebClient(client, world, name="bob")
+    bob = SebClient(client, exam_with_indicators, name="bob")
     await bob.connect()
     await bob.log({"type": "NOTIFICATION", "numericValue": 1, "text": "<raisehand> my screen froze", "timestamp": 3})
     supporter = await _actor(services, "demo-supporter")
     admin = await _actor(services, "demo-institution-admin")
-    shared = await services.monitoring.snapshot(supporter, world.exam_id, max_age_ms=900)
-    watched = await services.monitoring.snapshot(admin, world.exam_id, max_age_ms=60_000)
+    shared = await services.monitoring.snapshot(supporter, exam_with_indicators.exam_id, max_age_ms=900)
+    watched = await services.monitoring.snapshot(admin, exam_with_indicators.exam_id, max_age_ms=60_000)
     [note] = watched.connections[0].notifications
     assert (note.type, note.text) == ("raisehand", "")
-    assert await services.monitoring.snapshot(supporter, world.exam_id, max_age_ms=60_000) is shared
+    assert await services.monitoring.snapshot(supporter, exam_with_indicators.exam_id, max_age_ms=60_000) is shared
     assert shared.connections[0].notifications[0].text == "my screen froze"
     server_admin = await factory.actor(await factory.institution("Server Operations"), "operator",
                                        Role.SEB_SERVER_ADMIN)
     with pytest.raises(PermissionDenied):  # sees the exam, not another institution's connections
-        await services.monitoring.snapshot(server_admin, world.exam_id, max_age_ms=60_000)
+        await services.monitoring.snapshot(server_admin, exam_with_indicators.exam_id, max_age_ms=60_000)
 
 
 async def _stranger(services: Services):  # type: ignore[no-untyped-def]
@@ -170,12 +175,13 @@ async def _stranger(services: Services):  # type: ignore[no-untyped-def]
 
 
 async def test_running_exams_are_folded_before_anybody_looks(client: httpx.AsyncClient, services: Services,
-                                                             world: SebWorld) -> None:
-    alice = SebClient(client, world, name="alice")
+                                                             exam_with_indicators: SebWorld) -> None:
+    alice = SebClient(client, exam_with_indicators, name="alice")
     await alice.connect()
     await alice.log({"type": "ERROR_LOG", "timestamp": 1, "text": "crash"})
     fresh = MonitoringService(services.db, services.sessions.runtime)  # a process that just started
     await fresh.warm()
     connection_id = services.sessions.runtime.connections[alice.connection_token or ""].id
-    errors = [index for index, item in enumerate(fresh._folds[world.exam_id].indicators) if item.name == "Errors"]
-    assert fresh._folds[world.exam_id].values[connection_id][errors[0]] == 1.0
+    errors = [index for index, item in enumerate(fresh._folds[exam_with_indicators.exam_id].indicators)
+              if item.name == "Errors"]
+    assert fresh._folds[exam_with_indicators.exam_id].values[connection_id][errors[0]] == 1.0

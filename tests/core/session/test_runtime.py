@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,14 +16,9 @@ from sebframe.core.services import Services
 from sebframe.core.session.clock import now_ms
 from sebframe.core.session.instructions import InstructionType
 from sebframe.core.session.writer import EventWriter
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def world(services: Services, tmp_path: Path) -> SebWorld:
-    return await seb_world(services, tmp_path / "seb")
 
 
 async def _last_ping(services: Services, token: str) -> int | None:
@@ -34,8 +28,8 @@ async def _last_ping(services: Services, token: str) -> int | None:
 
 
 async def test_pings_stay_in_memory_until_the_flush_and_survive_a_shutdown(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, monkeypatch: pytest.MonkeyPatch) -> None:
-    seb = SebClient(client, world)
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    seb = SebClient(client, seb_world)
     await seb.connect()
     token = seb.connection_token or ""
 
@@ -62,8 +56,8 @@ async def _event_count(services: Services) -> int:
 
 
 async def test_back_pressure_keeps_every_event(client: httpx.AsyncClient, services: Services,
-                                              world: SebWorld) -> None:
-    seb = SebClient(client, world)
+                                              seb_world: SebWorld) -> None:
+    seb = SebClient(client, seb_world)
     await seb.connect()
     connection_id = services.sessions.runtime.connections[seb.connection_token or ""].id
     writer = EventWriter(services.db, max_pending=25, max_batch=10)
@@ -73,8 +67,8 @@ async def test_back_pressure_keeps_every_event(client: httpx.AsyncClient, servic
 
 
 async def test_events_of_a_deleted_connection_do_not_sink_the_batch(client: httpx.AsyncClient, services: Services,
-                                                                   world: SebWorld) -> None:
-    alice, bob = SebClient(client, world, name="alice"), SebClient(client, world, name="bob")
+                                                                   seb_world: SebWorld) -> None:
+    alice, bob = SebClient(client, seb_world, name="alice"), SebClient(client, seb_world, name="bob")
     await alice.connect()
     await bob.connect()
     runtime = services.sessions.runtime
@@ -107,8 +101,8 @@ async def test_one_process_supervises_until_its_lease_runs_out(services: Service
 
 
 async def test_connections_unknown_to_a_process_are_loaded_together(
-        client: httpx.AsyncClient, services: Services, world: SebWorld) -> None:
-    clients = [SebClient(client, world, name=f"pc-{n}") for n in range(20)]
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld) -> None:
+    clients = [SebClient(client, seb_world, name=f"pc-{n}") for n in range(20)]
     for seb in clients:
         await seb.connect()
     runtime = services.sessions.runtime
@@ -131,14 +125,15 @@ async def test_connections_unknown_to_a_process_are_loaded_together(
     assert len(runtime.connections) == 20
 
 
-async def test_expired_tokens_are_cleaned_up(client: httpx.AsyncClient, services: Services, world: SebWorld) -> None:
+async def test_expired_tokens_are_cleaned_up(client: httpx.AsyncClient, services: Services,
+                                             seb_world: SebWorld) -> None:
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import update
 
     from sebframe.core.db.models import ExamApiToken
 
-    seb = SebClient(client, world)
+    seb = SebClient(client, seb_world)
     assert (await seb.fetch_token()).status_code == 200
     async with services.db.transaction() as session:
         await session.execute(update(ExamApiToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
@@ -152,13 +147,13 @@ async def test_expired_tokens_are_cleaned_up(client: httpx.AsyncClient, services
 
 
 async def test_a_new_address_on_a_ping_is_logged_and_stored_with_the_flush(
-        client: httpx.AsyncClient, services: Services, world: SebWorld, app: object,
+        client: httpx.AsyncClient, services: Services, seb_world: SebWorld, app: object,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    seb = SebClient(client, world)
+    seb = SebClient(client, seb_world)
     await seb.connect()
     transport = httpx.ASGITransport(app=app, client=("10.0.0.9", 50000))  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as elsewhere:
-        moved = SebClient(elsewhere, world)
+        moved = SebClient(elsewhere, seb_world)
         moved.access_token, moved.connection_token = seb.access_token, seb.connection_token
 
         def no_database(*args: object, **kwargs: object) -> None:

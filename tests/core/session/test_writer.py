@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +15,7 @@ from sebframe.core.services import Services
 from sebframe.core.session import writer as writer_module
 from sebframe.core.session.clock import now_ms
 from sebframe.core.session.writer import EventRefused, EventWriter
-from tests.seb_client import SebClient, SebWorld, seb_world
+from tests.seb_client import SebClient, SebWorld
 
 pytestmark = pytest.mark.anyio
 
@@ -24,9 +23,8 @@ BEYOND_BIGINT = 2**70  # refused by every driver or database (SQLite, asyncpg: O
 
 
 @pytest.fixture
-async def connection_id(client: httpx.AsyncClient, services: Services, tmp_path: Path) -> int:
-    world: SebWorld = await seb_world(services, tmp_path / "seb")
-    seb = SebClient(client, world)
+async def connection_id(client: httpx.AsyncClient, services: Services, seb_world: SebWorld) -> int:
+    seb = SebClient(client, seb_world)
     await seb.connect()
     return services.sessions.runtime.connections[seb.connection_token or ""].id
 

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,11 +24,11 @@ from sebframe.core.db import Database, utc_now
 from sebframe.core.db.models import Exam, LmsSetup
 from sebframe.core.errors import PermissionDenied, ValidationFailed
 from sebframe.core.http import create_http_client, describe_http_failure
+from sebframe.core.integration_settings import secret_field_names, settings_to_json, validate_settings
 from sebframe.core.lms.schemas import LmsSetupInput
 from sebframe.core.paging import ListParams, Page, contains, fetch_page
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.secrets import SecretBox
-from sebframe.core.validation import field_errors_of
 from sebframe.types import ConnectionTestResult, IntegrationContext, LmsAdapter, LmsType, RestrictionApi
 
 log = logging.getLogger(__name__)
@@ -44,16 +43,6 @@ class LmsSetupDeactivationReport:
     setup_id: int
     setup_name: str
     exams: list[tuple[int, str]]  # active exams of the setup that are deactivated with it
-
-
-def secret_field_names(model: type[BaseModel]) -> set[str]:
-    return {name for name, info in model.model_fields.items() if info.annotation in (SecretStr, SecretStr | None)}
-
-
-def settings_to_json(settings: BaseModel) -> str:
-    plain = {name: value.get_secret_value() if isinstance(value, SecretStr) else value
-             for name, value in settings}
-    return json.dumps(plain)
 
 
 class LmsSetupService:
@@ -200,7 +189,7 @@ class LmsSetupService:
         if not actor.may(Privilege.WRITE, EntityType.LMS_SETUP, institution_id=target):
             raise PermissionDenied("you may not create LMS setups in this institution")
         lms_type = self._type_for(data.lms_type)
-        settings = self._validate_settings(lms_type, data.settings, previous=None)
+        settings = validate_settings(lms_type.settings_model, data.settings, previous=None)
         async with self.db.transaction() as session:
             await self._check_unique(session, target, data.name)
             setup = LmsSetup(institution_id=target, name=data.name, lms_type=lms_type.name, url=data.url,
@@ -228,7 +217,7 @@ class LmsSetupService:
             self._require(actor, Privilege.WRITE if activate else Privilege.MODIFY, setup)
             lms_type = self._type_for(data.lms_type)
             previous = self.settings_of(setup, masked=False) if lms_type.name == setup.lms_type else None
-            settings = self._validate_settings(lms_type, data.settings, previous=previous)
+            settings = validate_settings(lms_type.settings_model, data.settings, previous=previous)
             await self._check_unique(session, setup.institution_id, data.name, exclude_id=setup.id)
             setup.name, setup.lms_type, setup.url = data.name, lms_type.name, data.url
             setup.settings_encrypted = self.secrets.encrypt(settings_to_json(settings))
@@ -312,7 +301,7 @@ class LmsSetupService:
         checked = self._type_for(lms_type)
         previous = self.settings_of(setup, masked=False) if setup is not None and setup.lms_type == checked.name \
             else None
-        self._validate_settings(checked, given, previous=previous)
+        validate_settings(checked.settings_model, given, previous=previous)
 
     # -- rules ---------------------------------------------------------------------------------
 
@@ -321,18 +310,6 @@ class LmsSetupService:
             return self.plugins.get_lms_type(name.strip().upper())
         except LookupError as exc:
             raise ValidationFailed({"lms_type": str(exc)}) from None
-
-    @staticmethod
-    def _validate_settings(lms_type: LmsType, given: dict[str, Any], previous: dict[str, Any] | None) -> BaseModel:
-        values = dict(given)
-        if previous is not None:
-            for name in secret_field_names(lms_type.settings_model):
-                if not values.get(name) and previous.get(name):
-                    values[name] = previous[name]
-        try:
-            return lms_type.settings_model.model_validate(values)
-        except ValidationError as exc:
-            raise ValidationFailed({f"settings.{key}": text for key, text in field_errors_of(exc).items()}) from None
 
     def _apply_proxy(self, setup: LmsSetup, data: LmsSetupInput) -> None:
         setup.proxy_host, setup.proxy_port, setup.proxy_username = data.proxy_host, data.proxy_port, data.proxy_username

@@ -12,16 +12,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel
 
 from sebframe.core.db.models import Exam, ProctoringSetting
 from sebframe.core.db.models import ProctoringRoom as RoomRow
 from sebframe.core.errors import ValidationFailed
 from sebframe.core.http import create_http_client
+from sebframe.core.integration_settings import secret_field_names, settings_to_json, validate_settings
 from sebframe.core.plugins import PluginRegistry
 from sebframe.core.secrets import SecretBox
 from sebframe.core.session.clock import now_ms
-from sebframe.core.validation import field_errors_of
 from sebframe.types import (
     IntegrationContext,
     Participant,
@@ -62,10 +62,6 @@ class ExamTimes:
         return self.end_time + TOKEN_MARGIN
 
 
-def secret_field_names(model: type[BaseModel]) -> set[str]:
-    return {name for name, info in model.model_fields.items() if info.annotation in (SecretStr, SecretStr | None)}
-
-
 def features_of(setting: ProctoringSetting) -> frozenset[ProctoringFeature]:
     known = {feature.value for feature in ProctoringFeature}
     return frozenset(ProctoringFeature(name) for name in setting.features.split(",") if name in known)
@@ -103,20 +99,10 @@ class Meetings:
     def validate_settings(self, proctoring_type: ProctoringType, given: Mapping[str, Any],
                           previous: Mapping[str, Any] | None) -> BaseModel:
         """The type's settings; an empty secret keeps the stored one (forms never show secrets)."""
-        values = dict(given)
-        if previous is not None:
-            for name in secret_field_names(proctoring_type.settings_model):
-                if not values.get(name) and previous.get(name):
-                    values[name] = previous[name]
-        try:
-            return proctoring_type.settings_model.model_validate(values)
-        except ValidationError as exc:
-            raise ValidationFailed({f"settings.{key}": text for key, text in field_errors_of(exc).items()}) from None
+        return validate_settings(proctoring_type.settings_model, given, previous)
 
     def encrypt_settings(self, settings: BaseModel) -> str:
-        plain = {name: value.get_secret_value() if isinstance(value, SecretStr) else value
-                 for name, value in settings}
-        return self.secrets.encrypt(json.dumps(plain))
+        return self.secrets.encrypt(settings_to_json(settings))
 
     def stored_settings(self, setting: ProctoringSetting, *, masked: bool = True) -> dict[str, Any]:
         """The service's settings as stored; secrets masked unless ``masked`` is False (never for output)."""

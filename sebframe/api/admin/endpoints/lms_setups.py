@@ -20,8 +20,9 @@ from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.db.models import LmsSetup
 from sebframe.core.errors import ValidationFailed
+from sebframe.core.integration_settings import secret_field_names
 from sebframe.core.lms.schemas import LmsSetupInput
-from sebframe.core.lms.setups import LmsSetupDeactivationReport, LmsSetupService, secret_field_names
+from sebframe.core.lms.setups import LmsSetupDeactivationReport, LmsSetupService
 from sebframe.core.validation import InputModel, parse_input
 from sebframe.types import ConnectionTestResult
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from sebframe.api.admin.endpoints._common import out, parse_body, services_of
 from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.actor import Actor
-from sebframe.core.proctoring.meetings import secret_field_names
+from sebframe.core.integration_settings import secret_field_names
 from sebframe.core.proctoring.schemas import ProctoringSettingsInput
 from sebframe.core.proctoring.service import RoomView, SettingsView
 from sebframe.core.validation import InputModel

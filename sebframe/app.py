@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -42,6 +43,14 @@ class Server:
             await self.app(scope, receive, send)
 
 
+def api_mount(path: str, app: Any, name: str) -> Mount:
+    """A mount that owns every path under its prefix: Starlette's pattern stops at a newline (``%0A``) in the
+    path, and such a request fell through to the web UI's text 404 instead of the API's JSON error."""
+    mount = Mount(path, app=app, name=name)
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
+    return mount
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Server:
     """Build the server. Pass ``services`` to share them (tests); otherwise they are built from settings."""
     if services is None:
@@ -69,8 +78,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Starlette(
         routes=[
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
-            Mount("/admin-api/v1", app=create_admin_api(services), name="admin-api"),
-            Mount("/api/v1", app=create_location_check_api(services), name="public-api"),
+            api_mount("/admin-api/v1", create_admin_api(services), "admin-api"),
+            api_mount("/api/v1", create_location_check_api(services), "public-api"),
             *plugin_routes,
             Mount("/", app=web, name="web"),
         ],

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from sebframe import __version__
 from sebframe.api.admin.routing import ApiRouter
@@ -41,16 +42,23 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
+def _component_schemas(router: ApiRouter) -> tuple[dict[type[BaseModel], dict[str, str]], dict[str, Any]]:
+    """The JSON schemas of every request and response model, generated together: two models of the same
+    name (in different modules) get distinct components instead of one silently replacing the other."""
+    models = list(dict.fromkeys(model for endpoint in router.endpoints
+                                for model in (endpoint.request_model, endpoint.response_model) if model is not None))
+    refs, definitions = models_json_schema([(model, "validation") for model in models],
+                                           ref_template="#/components/schemas/{model}")
+    return {model: refs[(model, "validation")] for model in models}, definitions.get("$defs", {})
+
+
 def openapi_document(router: ApiRouter) -> dict[str, Any]:
-    schemas: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+    refs, model_schemas = _component_schemas(router)
+    schemas: dict[str, Any] = {"Error": _ERROR_SCHEMA, **model_schemas}
     paths: dict[str, Any] = {}
 
     def ref(model: type[BaseModel]) -> dict[str, str]:
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        for name, definition in schema.pop("$defs", {}).items():
-            schemas[name] = definition
-        schemas[model.__name__] = schema
-        return {"$ref": f"#/components/schemas/{model.__name__}"}
+        return dict(refs[model])
 
     for endpoint in router.endpoints:
         path = _PATH_PARAM.sub(r"{\1}", endpoint.path)

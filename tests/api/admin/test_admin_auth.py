@@ -81,7 +81,8 @@ async def test_tokens_of_deleted_users_stop_working(api_world: World) -> None:
 
 
 NO_SUCH_PATHS = ["/nothing", "/users/abc", "/users/1.5", "/users/-1", "/institutions/1e3", "/institutions/%20",
-                 "/users/99999999999999999999999", "/users/2147483648", "/institutions/4294967297/logo"]
+                 "/users/99999999999999999999999", "/users/2147483648", "/institutions/4294967297/logo",
+                 "/institutions/%0A/logo", "/no%0Athing"]  # a newline in the path is the API's too
 
 
 async def test_unknown_paths_and_non_integer_ids_are_json_404(api_world: World) -> None:

@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 import pytest
+from pydantic import create_model
+from starlette.requests import Request
 
 from sebframe.api.admin.endpoints import routers
 from sebframe.api.admin.endpoints.activity import ACTIVITY_QUERY
@@ -16,7 +18,10 @@ from sebframe.api.admin.endpoints.location_audit import AUDIT_QUERY
 from sebframe.api.admin.endpoints.location_profiles import PROFILE_QUERY
 from sebframe.api.admin.endpoints.locations import LOCATION_QUERY
 from sebframe.api.admin.endpoints.users import USER_QUERY
+from sebframe.api.admin.openapi import openapi_document
+from sebframe.api.admin.routing import ApiRouter
 from sebframe.core.accounts.activity_log import ACTIVITY_FILTERS
+from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.institutions import INSTITUTION_FILTERS
 from sebframe.core.accounts.users import USER_FILTERS
 from sebframe.core.db.models import ClientConnection, Exam
@@ -68,6 +73,8 @@ async def test_document_structure(document: dict[str, Any]) -> None:
             operation_ids.append(operation["operationId"])
     assert len(operation_ids) == len(set(operation_ids)), "operationIds must be unique"
     schemas = document["components"]["schemas"]
+    # Component names become class names in integrators' generated clients: each model's own, no module path.
+    assert not [name for name in schemas if "__" in name]
     for ref in _refs(document):
         assert ref.startswith("#/components/schemas/") and ref.removeprefix("#/components/schemas/") in schemas
 
@@ -167,6 +174,47 @@ async def test_list_queries_cover_the_service_filters(
     assert params["page"]["schema"]["type"] == "integer"
     response = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert set(response["properties"]) == set(response["required"]) == {"items", "total", "page", "size", "pages"}
+
+
+def _body_schema(operation: dict[str, Any], status: str | None) -> dict[str, Any]:
+    holder = operation["requestBody"] if status is None else operation["responses"][status]
+    schema: dict[str, Any] = holder["content"]["application/json"]["schema"]
+    return schema["properties"]["items"]["items"] if "$ref" not in schema else schema
+
+
+async def test_every_body_is_documented_by_its_own_model(document: dict[str, Any]) -> None:
+    """Each body refers to its endpoint's model, also when models of two modules share a name (the exam's and
+    the user's deletion reports were one component, so the exam's was documented with the user's fields)."""
+    schemas = document["components"]["schemas"]
+    for endpoint in router.endpoints:
+        operation = document["paths"][re.sub(r"{(\w+):\w+}", r"{\1}", endpoint.path)][endpoint.method.lower()]
+        declared = [(endpoint.request_model, None)] if endpoint.request_model is not None else []
+        if endpoint.response_model is not None and not endpoint.response_media:
+            declared.append((endpoint.response_model, str(endpoint.status_code)))
+        for model, status in declared:
+            documented = schemas[_body_schema(operation, status)["$ref"].removeprefix("#/components/schemas/")]
+            expected = model.model_json_schema()
+            assert documented["properties"].keys() == expected["properties"].keys(), (endpoint.path, model)
+            assert documented.get("required") == expected.get("required"), (endpoint.path, model)
+
+
+def test_models_of_the_same_name_keep_their_own_components() -> None:
+    first = create_model("Report", user_id=(int, ...))
+    second = create_model("Report", exam_id=(int, ...))
+    api = ApiRouter()
+
+    async def user_report(request: Request, actor: Actor) -> None: ...
+
+    async def exam_report(request: Request, actor: Actor) -> None: ...
+
+    api.get("/users/report", summary="u", tag="t", response_model=first)(user_report)
+    api.get("/exams/report", summary="e", tag="t", response_model=second)(exam_report)
+    document = openapi_document(api)
+    refs = [document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+            for path in ("/users/report", "/exams/report")]
+    assert refs[0] != refs[1]
+    schemas = document["components"]["schemas"]
+    assert [list(schemas[ref.rsplit("/", 1)[1]]["properties"]) for ref in refs] == [["user_id"], ["exam_id"]]
 
 
 async def test_no_secret_in_any_response_schema(document: dict[str, Any]) -> None:

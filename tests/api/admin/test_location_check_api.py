@@ -96,6 +96,7 @@ async def test_unknown_parameters_and_methods(api_world: World) -> None:
     headers = {"Authorization": f"Bearer {api_world.tokens['a-admin']}"}
     assert (await api_world.client.post(CHECK, params={"address": "10.1.0.5"}, headers=headers)).status_code == 405
     error_of(await api_world.client.get("/api/v1/location/nothing", headers=headers), 404)
+    error_of(await api_world.client.get("/api/v1/location/%0Acheck", headers=headers), 404)  # a newline: still JSON
 
 
 async def test_openapi_document(api_world: World) -> None:

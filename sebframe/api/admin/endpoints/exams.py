@@ -151,7 +151,7 @@ class MissingSetupOut(BaseModel):
     missing: list[str]
 
 
-class DeletionReportOut(BaseModel):
+class ExamDeletionReportOut(BaseModel):
     exam_id: int
     exam_name: str
     indicators: list[str]
@@ -162,7 +162,7 @@ class DeletionReportOut(BaseModel):
     warnings: list[str] = Field(description="after deleting: what did not work (e.g. the LMS release)")
 
     @classmethod
-    def of(cls, report: ExamDeletionReport) -> DeletionReportOut:
+    def of(cls, report: ExamDeletionReport) -> ExamDeletionReportOut:
         return cls(exam_id=report.exam_id, exam_name=report.exam_name, indicators=report.indicators,
                    supporters=report.supporters, configuration=report.configuration, restriction=report.restriction,
                    other=dict(report.other), warnings=report.warnings)
@@ -285,16 +285,16 @@ async def exam_missing_setup(request: Request, actor: Actor) -> dict[str, Any]:
 
 
 @router.get("/exams/{id:int}/deletion-report", summary="What deleting the exam removes, detaches and releases",
-            tag=TAG, response_model=DeletionReportOut)
+            tag=TAG, response_model=ExamDeletionReportOut)
 async def exam_deletion_report(request: Request, actor: Actor) -> dict[str, Any]:
-    return out(DeletionReportOut.of(await services_of(request).exams.deletion_report(actor, _id(request))))
+    return out(ExamDeletionReportOut.of(await services_of(request).exams.deletion_report(actor, _id(request))))
 
 
 @router.delete("/exams/{id:int}", summary="Delete the exam with its indicators; its configuration is Ready To Use "
                                          "again and its SEB restriction released. Returns the report", tag=TAG,
-               response_model=DeletionReportOut)
+               response_model=ExamDeletionReportOut)
 async def delete_exam(request: Request, actor: Actor) -> dict[str, Any]:
-    return out(DeletionReportOut.of(await services_of(request).exams.delete(actor, _id(request))))
+    return out(ExamDeletionReportOut.of(await services_of(request).exams.delete(actor, _id(request))))
 
 
 # -- the exam configuration --------------------------------------------------------------------------

@@ -47,7 +47,7 @@ class TestOut(BaseModel):
         return cls(ok=result.ok, message=result.message, error_kind=result.error_kind)
 
 
-class SettingsOut(BaseModel):
+class ProctoringSettingsOut(BaseModel):
     exam_id: int
     enabled: bool
     service_type: str
@@ -62,13 +62,13 @@ class SettingsOut(BaseModel):
     configured: bool = Field(default=True, description="false: the exam has no proctoring settings yet")
 
     @classmethod
-    def none(cls, exam_id: int) -> SettingsOut:
+    def none(cls, exam_id: int) -> ProctoringSettingsOut:
         return cls(exam_id=exam_id, enabled=False, service_type="", server_url="", collecting_room_size=20,
                    features=[], settings={}, last_test_ok=None, last_test_message="", rooms=0, locked=False,
                    configured=False)
 
     @classmethod
-    def of(cls, view: SettingsView) -> SettingsOut:
+    def of(cls, view: SettingsView) -> ProctoringSettingsOut:
         return cls(exam_id=view.exam_id, enabled=view.enabled, service_type=view.service_type,
                    server_url=view.server_url, collecting_room_size=view.collecting_room_size,
                    features=[feature.value for feature in view.features], settings=view.settings,
@@ -77,7 +77,7 @@ class SettingsOut(BaseModel):
 
 
 class SavedOut(BaseModel):
-    settings: SettingsOut
+    settings: ProctoringSettingsOut
     test: TestOut = Field(description="the connection test run on saving; enabled only when it passed")
 
 
@@ -162,11 +162,11 @@ async def list_types(request: Request, actor: Actor) -> dict[str, Any]:
 
 
 @router.get("/exams/{id:int}/proctoring", summary="The exam's proctoring settings (secrets masked)", tag=TAG,
-            response_model=SettingsOut)
+            response_model=ProctoringSettingsOut)
 async def get_settings(request: Request, actor: Actor) -> dict[str, Any]:
     exam_id, _ = _ids(request)
     view = await services_of(request).proctoring.service.settings(actor, exam_id)
-    return out(SettingsOut.of(view) if view is not None else SettingsOut.none(exam_id))
+    return out(ProctoringSettingsOut.of(view) if view is not None else ProctoringSettingsOut.none(exam_id))
 
 
 @router.put("/exams/{id:int}/proctoring", summary="Save the proctoring settings and test the meeting server; "
@@ -176,7 +176,7 @@ async def save_settings(request: Request, actor: Actor) -> dict[str, Any]:
     exam_id, _ = _ids(request)
     data = await parse_body(request, ProctoringSettingsInput)
     view, result = await services_of(request).proctoring.service.save(actor, exam_id, data.model_dump(mode="json"))
-    return out(SavedOut(settings=SettingsOut.of(view), test=TestOut.of(result)))
+    return out(SavedOut(settings=ProctoringSettingsOut.of(view), test=TestOut.of(result)))
 
 
 @router.post("/exams/{id:int}/proctoring/test", summary="Test the meeting server with the stored settings", tag=TAG,

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.requests import Request
 
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, services_of
 from sebframe.api.admin.routing import ApiRouter
-from sebframe.api.admin.schemas import ActivityOut
 from sebframe.core.accounts.activity import Activity
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import EntityType
+from sebframe.core.db.models import ActivityLogEntry
 
 router = ApiRouter()
+
+
+class ActivityOut(BaseModel):
+    id: int
+    at: datetime
+    user_id: int | None
+    username: str
+    institution_id: int | None
+    activity: str
+    entity_type: str
+    entity_id: str
+    entity_name: str
+    message: str
+
+    @classmethod
+    def of(cls, entry: ActivityLogEntry) -> ActivityOut:
+        return cls(id=entry.id, at=entry.at, user_id=entry.user_id, username=entry.username,
+                   institution_id=entry.institution_id, activity=entry.activity,
+                   entity_type=entry.entity_type, entity_id=entry.entity_id, entity_name=entry.entity_name,
+                   message=entry.message)
 
 ACTIVITY_QUERY = ListQuery(
     filters=(

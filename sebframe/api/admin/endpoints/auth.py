@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 
 from sebframe.api.admin.endpoints._common import services_of
 from sebframe.api.admin.routing import ApiRouter, parse_body
-from sebframe.api.admin.schemas import Me, TokenCreated, TokenRequest
 from sebframe.core.accounts.actor import Actor
+from sebframe.core.db.models import ApiToken
 
 router = ApiRouter()
+
+
+class Me(BaseModel):
+    id: int
+    username: str
+    institution_id: int
+    roles: list[str]
+    timezone: str
+
+    @classmethod
+    def of(cls, actor: Actor) -> Me:
+        return cls(id=actor.user_id, username=actor.username, institution_id=actor.institution_id,
+                   roles=sorted(actor.roles), timezone=actor.timezone)
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(default="api", min_length=1, max_length=255)
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650, description="null: never expires")
+
+
+class TokenCreated(BaseModel):
+    id: int
+    name: str
+    token: str
+    expires_at: datetime | None
+
+    @classmethod
+    def of(cls, plain: str, token: ApiToken) -> TokenCreated:
+        return cls(id=token.id, name=token.name, token=plain, expires_at=token.expires_at)
 
 
 @router.get("/me", summary="The user the token belongs to", tag="auth", response_model=Me)

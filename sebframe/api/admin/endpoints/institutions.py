@@ -2,26 +2,63 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, out, parse_body, services_of
 from sebframe.api.admin.routing import ApiRouter, UnsupportedMediaType, read_body
-from sebframe.api.admin.schemas import (
-    DeactivationOut,
-    DeactivationReportOut,
-    InstitutionCreate,
-    InstitutionOut,
-)
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.institutions import DeactivationReport
 from sebframe.core.accounts.logo import MAX_LOGO_BYTES, logo_mime_type
 from sebframe.core.accounts.schemas import InstitutionInput
+from sebframe.core.db.models import Institution
 from sebframe.core.errors import NotFound, ValidationFailed
 
 router = ApiRouter()
+
+
+class InstitutionCreate(InstitutionInput):
+    """``active: true`` saves and activates in one step ("Activate Institution" of the create form)."""
+
+    active: bool = False
+
+
+class InstitutionOut(BaseModel):
+    id: int
+    name: str
+    url_suffix: str | None
+    active: bool
+    logo_mime_type: str | None = Field(description="image/png or image/jpeg; null when there is no logo")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, institution: Institution) -> InstitutionOut:
+        return cls(id=institution.id, name=institution.name, url_suffix=institution.url_suffix,
+                   active=institution.active, logo_mime_type=institution.logo_mime_type,
+                   created_at=institution.created_at)
+
+
+class DeactivationReportOut(BaseModel):
+    """What deactivating the institution switches off (or switched off, after ``deactivate``)."""
+
+    institution_id: int
+    institution_name: str
+    user_accounts: int = Field(description="active accounts without an administrator role")
+    total: int
+
+    @classmethod
+    def of(cls, report: DeactivationReport) -> DeactivationReportOut:
+        return cls(institution_id=report.institution_id, institution_name=report.institution_name,
+                   user_accounts=report.user_accounts, total=report.total)
+
+
+class DeactivationOut(BaseModel):
+    institution: InstitutionOut
+    deactivated: DeactivationReportOut
 
 TAG = "institutions"
 LOGO_MEDIA_TYPES = ("image/png", "image/jpeg")

@@ -4,16 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 
 from sebframe.api.admin.endpoints._common import out, services_of
 from sebframe.api.admin.routing import ApiRouter
-from sebframe.api.admin.schemas import PluginFailureOut, PluginOut, PluginsOut
 from sebframe.core.accounts.actor import Actor
 from sebframe.core.accounts.roles import Role
 from sebframe.core.errors import PermissionDenied
+from sebframe.core.plugins import PluginInfo
 
 router = ApiRouter()
+
+
+class PluginOut(BaseModel):
+    name: str
+    distribution: str | None
+    version: str | None
+    hooks: list[str]
+    builtin: bool
+
+    @classmethod
+    def of(cls, info: PluginInfo) -> PluginOut:
+        return cls(name=info.name, distribution=info.distribution, version=info.version,
+                   hooks=list(info.hooks), builtin=info.builtin)
+
+
+class PluginFailureOut(BaseModel):
+    name: str
+    stage: str = Field(description='"load", "register" or the name of the hook that failed')
+    error: str
+
+
+class PluginsOut(BaseModel):
+    installed: list[PluginOut]
+    failures: list[PluginFailureOut]
 
 
 @router.get("/plugins", summary="Installed plugins and load failures (SEB Server administrators)",

@@ -2,20 +2,77 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.requests import Request
 
 from sebframe.api.admin.endpoints._common import Filter, ListQuery, check_query, out, parse_body, services_of
 from sebframe.api.admin.routing import ApiRouter, QueryParam
-from sebframe.api.admin.schemas import DeletionReportOut, UserOut
 from sebframe.core.accounts.actor import Actor
-from sebframe.core.accounts.dependencies import DeleteOption
+from sebframe.core.accounts.dependencies import DeleteOption, Dependent
 from sebframe.core.accounts.roles import Role
 from sebframe.core.accounts.schemas import PasswordChange, UserCreate, UserUpdate
+from sebframe.core.accounts.users import DeletionReport
+from sebframe.core.db.models import UserAccount
 from sebframe.core.errors import ValidationFailed
 
 router = ApiRouter()
+
+
+class UserOut(BaseModel):
+    id: int
+    institution_id: int
+    username: str
+    name: str
+    surname: str
+    email: str | None
+    timezone: str
+    roles: list[Role]
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: UserAccount) -> UserOut:
+        return cls(id=user.id, institution_id=user.institution_id, username=user.username, name=user.name,
+                   surname=user.surname, email=user.email, timezone=user.timezone,
+                   roles=sorted(Role(role) for role in user.role_names), active=user.active,
+                   created_at=user.created_at)
+
+
+class DependentOut(BaseModel):
+    entity_type: str
+    entity_id: str
+    name: str
+
+
+class DependentGroupOut(BaseModel):
+    label: str
+    count: int
+    entities: list[DependentOut]
+
+    @classmethod
+    def of(cls, label: str, entities: list[Dependent]) -> DependentGroupOut:
+        return cls(label=label, count=len(entities),
+                   entities=[DependentOut(entity_type=e.entity_type, entity_id=e.entity_id, name=e.name)
+                             for e in entities])
+
+
+class DeletionReportOut(BaseModel):
+    """The entities deleted with the account under ``option``, and the owned ones that stay."""
+
+    user_id: int
+    username: str
+    option: DeleteOption
+    deleted: list[DependentGroupOut]
+    kept: list[DependentGroupOut]
+
+    @classmethod
+    def of(cls, report: DeletionReport) -> DeletionReportOut:
+        return cls(user_id=report.user_id, username=report.username, option=report.option,
+                   deleted=[DependentGroupOut.of(label, entities) for label, entities in report.deleted],
+                   kept=[DependentGroupOut.of(label, entities) for label, entities in report.kept])
 
 TAG = "users"
 

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+import sebframe_proctoring_jitsi.plugin
 from schemathesis.engine import events, from_schema
 from schemathesis.python import asgi as schemathesis_asgi
 
@@ -33,11 +34,13 @@ from sebframe.core.db.models import ClientConnection, Exam, UserAccount, UserRol
 from sebframe.core.services import Services
 from sebframe.core.session.clock import now_ms
 from sebframe.settings import Settings
+from sebframe.testing.fakes.jitsi import FakeJitsi
 from tests.api.admin.helpers import BASE, PNG
 from tests.api.admin.test_admin_certificates import certificate_der
 from tests.client_log_helpers import Event, add_connection, add_events
 from tests.conftest import PASSWORD, Factory
 from tests.exam_helpers import TESTING_SETTINGS, exam_services
+from tests.proctoring_helpers import jitsi_settings, supervise
 
 SEED = 20261122
 # Random examples per operation and identity in the fuzzing phase (each positive and negative); the coverage
@@ -57,7 +60,7 @@ ID_KINDS = {
     "exam-templates": "exam_template", "client-logs": "client_log", "locations": "location",
     "location-profiles": "profile", "location-audit": "audit",
 }
-PARAMETER_KINDS = {"indicator_id": "indicator", "exception_id": "exception", "version": "version"}
+PARAMETER_KINDS = {"indicator_id": "indicator", "exception_id": "exception", "version": "version", "room": "room"}
 # Share of generated path parameters that take a seeded id; the rest are random (mostly unknown ids).
 SEEDED_ID_SHARE = 0.8
 # Body fields that name something (an id, a type, a quiz) or must match (passwords), with the values that get
@@ -94,6 +97,7 @@ class FuzzedServer:
         self.settings = settings
         self.world = SeededWorld()
         self._app: Any = None
+        self.jitsi = FakeJitsi().start()  # the exams' live proctoring: settings are saved with a connection test
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -103,10 +107,10 @@ class FuzzedServer:
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         await receive()  # lifespan.startup
-        async with exam_services(self.settings) as services:
+        async with exam_services(self.settings, sebframe_proctoring_jitsi.plugin) as services:
             try:
                 self._app = create_app(services=services)
-                self.world = await seed(services, self._app)
+                self.world = await seed(services, self._app, self.jitsi)
             except Exception as exc:
                 await send({"type": "lifespan.startup.failed", "message": f"seeding failed: {exc!r}"})
                 return
@@ -120,12 +124,12 @@ class FuzzedServer:
         with schemathesis_asgi.get_client(self):
             return self.world
 
-    @staticmethod
-    def stop() -> None:
+    def stop(self) -> None:
         schemathesis_asgi.shutdown_lifespans()
+        self.jitsi.stop()
 
 
-async def seed(services: Services, app: Any) -> SeededWorld:
+async def seed(services: Services, app: Any, jitsi: FakeJitsi) -> SeededWorld:
     """Two institutions, one user per role, and of every entity the admin API has a path for one to keep and
     one to spare (what the deleting and deactivating operations get, so the others still find theirs)."""
     world = SeededWorld()
@@ -213,6 +217,11 @@ async def seed(services: Services, app: Any) -> SeededWorld:
             values.setdefault(f"{prefix}connection", []).append(connection.id)
             values.setdefault(f"{prefix}client_log", []).extend(
                 await add_events(services, connection, [Event("INFO_LOG", 1, "Fuzz", 1)]))
+            # Live proctoring (Jitsi) with the active connection in its collecting room.
+            await call("a-examadmin", "PUT", f"/exams/{exam['id']}/proctoring", 200, json=jitsi_settings(jitsi))
+            await supervise(services)
+            rooms = await call("a-examadmin", "GET", f"/exams/{exam['id']}/proctoring/rooms", 200)
+            values.setdefault(f"{prefix}room", []).extend(room["id"] for room in rooms["items"])
         values["audit"] = [entry["id"] for entry in (await call("a-admin", "GET", "/location-audit", 200))["items"]]
         values["lms_type"] = [item["name"] for item in (await call("a-admin", "GET", "/lms-types", 200))["items"]]
         values["indicator_type"] = [item["name"] for item in

@@ -167,6 +167,22 @@ class FakeZoom:
                              "scope": "meeting:write:admin user:write:admin user:read:admin", "api_url":
                              "https://api.zoom.us"})
 
+    def _path_user(self, request: Request) -> FakeUser | Response:
+        """The user the path names, or the answer Zoom gives (token refused, no such user)."""
+        refused = self._authorised(request)
+        if refused is not None:
+            return refused
+        key = request.path_params["user"]
+        user = self._find_user(key)
+        return self._no_user(key) if user is None else user
+
+    def _path_meeting(self, request: Request) -> FakeMeeting | Response:
+        """The live meeting the path names, or the answer Zoom gives (token refused, no such meeting)."""
+        refused = self._authorised(request)
+        if refused is not None:
+            return refused
+        return self._live_meeting(request.path_params["meeting"])
+
     def _find_user(self, key: str) -> FakeUser | None:
         if key == "me":
             return self.owner
@@ -202,13 +218,9 @@ class FakeZoom:
                              info.get("first_name", ""), "last_name": info.get("last_name", "")}, status_code=201)
 
     async def _user(self, request: Request) -> Response:
-        refused = self._authorised(request)
-        if refused is not None:
-            return refused
-        key = request.path_params["user"]
-        user = self._find_user(key)
-        if user is None:
-            return self._no_user(key)
+        user = self._path_user(request)
+        if isinstance(user, Response):
+            return user
         if request.method == "GET":
             return JSONResponse(self._user_json(user))
         if request.query_params.get("action", "disassociate") != "delete":
@@ -217,13 +229,9 @@ class FakeZoom:
         return Response(status_code=204)
 
     async def _zak(self, request: Request) -> Response:
-        refused = self._authorised(request)
-        if refused is not None:
-            return refused
-        key = request.path_params["user"]
-        user = self._find_user(key)
-        if user is None:
-            return self._no_user(key)
+        user = self._path_user(request)
+        if isinstance(user, Response):
+            return user
         if request.query_params.get("type") != "zak":
             return JSONResponse({"code": 300, "message": "only type=zak is faked"}, status_code=400)
         return JSONResponse({"token": user.zak})
@@ -237,13 +245,9 @@ class FakeZoom:
                 "start_url": f"https://zoom.example/s/{meeting.id}?zak={user.zak}", "settings": meeting.settings}
 
     async def _create_meeting(self, request: Request) -> Response:
-        refused = self._authorised(request)
-        if refused is not None:
-            return refused
-        key = request.path_params["user"]
-        user = self._find_user(key)
-        if user is None:
-            return self._no_user(key)
+        user = self._path_user(request)
+        if isinstance(user, Response):
+            return user
         body = json.loads(await request.body() or b"{}")
         password = str(body.get("password", ""))
         if len(password) > 10:
@@ -261,10 +265,7 @@ class FakeZoom:
         return meeting
 
     async def _meeting(self, request: Request) -> Response:
-        refused = self._authorised(request)
-        if refused is not None:
-            return refused
-        meeting = self._live_meeting(request.path_params["meeting"])
+        meeting = self._path_meeting(request)
         if isinstance(meeting, Response):
             return meeting
         if request.method == "GET":
@@ -273,10 +274,7 @@ class FakeZoom:
         return Response(status_code=204)
 
     async def _status(self, request: Request) -> Response:
-        refused = self._authorised(request)
-        if refused is not None:
-            return refused
-        meeting = self._live_meeting(request.path_params["meeting"])
+        meeting = self._path_meeting(request)
         if isinstance(meeting, Response):
             return meeting
         if json.loads(await request.body() or b"{}").get("action") != "end":
